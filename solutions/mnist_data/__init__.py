@@ -1,0 +1,33 @@
+"""MNIST data: read it (IDX, Kaggle CSV, Colab CSV), find it, and download it verified.
+
+    from solutions.mnist_data import load_mnist, MnistDataError
+    data = load_mnist("train")     # X (784, m) float64 in [0, 1], Y (m,) int64
+    print(data.description)        # where it came from; data.is_sample for the bundled 5k
+
+Modules, one idea each:
+
+    errors        MnistDataError, the one exception for every data problem
+    compressed    read a file, gunzipping it when it is gzip
+    idx           the official IDX format
+    csv_files     Kaggle / Colab CSV, with or without a header
+    locate        conventional file names, the cache and sample locations
+    load          load_mnist and its resolution order
+    download      download_mnist: mirrors, SHA-256, .part files
+"""
+
+from .download import DEFAULT_MIRRORS, OFFICIAL_SHA256, download_mnist
+from .errors import MnistDataError
+from .load import MnistData, load_mnist
+from .locate import ENV_VAR, default_cache_dir, default_sample_path
+
+__all__ = [
+    "load_mnist",
+    "MnistData",
+    "MnistDataError",
+    "download_mnist",
+    "DEFAULT_MIRRORS",
+    "OFFICIAL_SHA256",
+    "ENV_VAR",
+    "default_cache_dir",
+    "default_sample_path",
+]

@@ -1,0 +1,143 @@
+"""Read MNIST as CSV: one image per line, the label first, then its 784 pixels.
+
+Two layouts are in common use, and both are read (gzipped or not):
+
+* Kaggle "mnist-in-csv" (``mnist_train.csv``, ``mnist_test.csv``): a header row
+  ``label,1x1,1x2,...,28x28`` then one row per image;
+* Colab's ``sample_data/mnist_train_small.csv`` / ``mnist_test.csv``: the same
+  rows with no header.
+
+A header is recognised by its first cell not being a number. Every cell is
+checked, and the first problem is reported with its line and column (both
+counted from 1, as an editor shows them): a row without exactly 785 columns,
+a cell that is not a number, a label outside 0..9, a pixel outside 0..255.
+"""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .compressed import read_maybe_gzip
+from .errors import MnistDataError
+
+PIXELS = 28 * 28
+COLUMNS = 1 + PIXELS
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def read_mnist_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read an MNIST CSV file, with or without a header row.
+
+    Returns:
+        X: (784, m) float64, pixels / 255 in [0, 1], one image per column.
+        Y: (m,) int64 labels 0..9.
+
+    Raises:
+        MnistDataError: the file is missing, empty, not a CSV, or has a bad row
+            or cell (the message gives its line and column).
+    """
+    path = Path(path)
+    data = read_maybe_gzip(path)
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM) :]
+    if b"\x00" in data[:4096]:
+        raise MnistDataError(
+            f"{path}: binary data, not a CSV file (an IDX file? those are named like "
+            "t10k-images-idx3-ubyte.gz)"
+        )
+    lines = data.split(b"\n")
+    numbered = [(number, line) for number, line in enumerate(lines, start=1) if line.strip()]
+    if not numbered:
+        raise MnistDataError(f"{path}: empty file, expected rows of a label and 784 pixel values")
+    _check_column_counts(path, numbered)
+    if _is_header(numbered[0][1]):
+        numbered = numbered[1:]
+        if not numbered:
+            raise MnistDataError(f"{path}: has a header row but no images (an empty file?)")
+    line_numbers = np.array([number for number, _ in numbered])
+    values = _parse_numbers(path, numbered)
+    _check_values(path, values, line_numbers)
+    X = values[:, 1:].T / 255.0
+    Y = values[:, 0].astype(np.int64)
+    return X, Y
+
+
+def _is_header(line: bytes) -> bool:
+    """True when the line's first cell is not a number (Kaggle's ``label,1x1,...``)."""
+    try:
+        float(line.split(b",", 1)[0])
+    except ValueError:
+        return True
+    return False
+
+
+def _column_name(column: int) -> str:
+    """Describe column `column` (counted from 1) as the user would think of it."""
+    return "the label" if column == 1 else f"pixel {column - 2}"
+
+
+def _check_column_counts(path: Path, numbered: list[tuple[int, bytes]]) -> None:
+    """Every non-blank line (the header included) must have exactly 785 columns."""
+    for number, line in numbered:
+        columns = line.count(b",") + 1
+        if columns != COLUMNS:
+            hint = ""
+            if columns == PIXELS:
+                hint = " (784 looks like pixels without labels, e.g. Kaggle digit-recognizer's test.csv)"
+            raise MnistDataError(
+                f"{path}: line {number} has {columns} columns, expected {COLUMNS} "
+                f"(the label, then 784 pixel values){hint}"
+            )
+
+
+def _parse_numbers(path: Path, numbered: list[tuple[int, bytes]]) -> np.ndarray:
+    """The rows as an (m, 785) float64 array; a non-numeric cell is reported by line and column."""
+    text = b"\n".join(line for _, line in numbered)
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(text), header=None, dtype=np.float64, engine="c", skip_blank_lines=False
+        )
+    except (ValueError, pd.errors.ParserError):
+        # Slow, but only on the error path: find the first cell that is not a number.
+        for number, line in numbered:
+            for column, cell in enumerate(line.split(b","), start=1):
+                try:
+                    float(cell)
+                except ValueError:
+                    shown = cell.strip().decode("utf-8", errors="replace")[:20]
+                    raise MnistDataError(
+                        f"{path}: line {number}, column {column} ({_column_name(column)}): "
+                        f"{shown!r} is not a number"
+                    ) from None
+        raise MnistDataError(f"{path}: cannot be parsed as CSV") from None
+    values = frame.to_numpy(dtype=np.float64)
+    if values.shape != (len(numbered), COLUMNS):  # cannot happen after the column check
+        raise MnistDataError(
+            f"{path}: read {values.shape[0]} rows of {values.shape[1]} columns, "
+            f"expected {len(numbered)} rows of {COLUMNS}"
+        )
+    return values
+
+
+def _check_values(path: Path, values: np.ndarray, line_numbers: np.ndarray) -> None:
+    """Labels must be whole numbers 0..9 and pixels whole numbers 0..255."""
+    labels, pixels = values[:, :1], values[:, 1:]
+    checks = [
+        (np.isnan(values), 0, "empty cell (or NaN), expected a number"),
+        (values != np.floor(values), 0, "{value:g} is not a whole number"),
+        ((labels < 0) | (labels > 9), 0, "label {value:g} is not a digit 0-9"),
+        ((pixels < 0) | (pixels > 255), 1, "pixel value {value:g} is outside 0-255"),
+    ]
+    for bad, first_column, message in checks:
+        if not bad.any():
+            continue
+        row, column = divmod(int(np.flatnonzero(bad)[0]), bad.shape[1])
+        column += first_column
+        value = values[row, column]
+        raise MnistDataError(
+            f"{path}: line {line_numbers[row]}, column {column + 1} ({_column_name(column + 1)}): "
+            + message.format(value=value)
+            + f" ({int(bad.sum()):,} such cells)"
+        )

@@ -1,0 +1,169 @@
+"""load_mnist: find an MNIST split wherever it is, read it, and say where it came from.
+
+Resolution order (the first that holds the split wins):
+
+1. `source`, a file or a folder, when given (a problem with it is an error);
+2. the folder named by $MNIST_KIT_DATA (skipped, with a note, when it lacks the split);
+3. the download cache data/cache/ (filled by `mnist-kit download`);
+4. for "train" only, the bundled 5,000-image sample data/mnist_sample_5k.csv.gz.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .csv_files import read_mnist_csv
+from .errors import MnistDataError
+from .idx import load_idx_pair
+from .locate import (
+    ENV_VAR,
+    SPLITS,
+    SplitFiles,
+    SplitNotFound,
+    default_cache_dir,
+    default_sample_path,
+    env_data_dir,
+    find_split_files,
+    idx_partner,
+    is_idx_name,
+)
+
+SPLIT_WORDS = {"train": "training", "test": "test"}
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """One split of MNIST in the kit's convention.
+
+    X: (784, m) float64 in [0, 1] (pixels / 255), one image per column.
+    Y: (m,) int64 labels 0..9.
+    description: one line saying what this is and where it came from.
+    is_sample: True when it is the bundled 5,000-image sample, not full MNIST.
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    description: str
+    is_sample: bool
+
+
+def read_split_files(files: SplitFiles) -> tuple[np.ndarray, np.ndarray]:
+    """X (784, m) and Y (m,) from an IDX pair or a CSV."""
+    if files.format == "idx":
+        return load_idx_pair(*files.paths)
+    return read_mnist_csv(files.paths[0])
+
+
+def files_at(source: Path, split: str) -> SplitFiles:
+    """The files that `source` names: a folder's split, an IDX file and its partner, or a CSV."""
+    source = Path(source).expanduser()
+    if source.is_dir():
+        return find_split_files(source, split)
+    if not source.exists():
+        raise MnistDataError(f"{source}: no such file or folder")
+    if is_idx_name(source):
+        partner = idx_partner(source)
+        pair = (source, partner) if "images" in source.name else (partner, source)
+        return SplitFiles("idx", pair)
+    return SplitFiles("csv", (source,))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def load_mnist(
+    split: str,
+    source: str | os.PathLike | None = None,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    sample_path: str | os.PathLike | None = None,
+) -> MnistData:
+    """Load MNIST's training or test set from the first place that holds it.
+
+    Args:
+        split: "train" or "test".
+        source: a folder (its files are found by their conventional names) or one
+            file (an IDX file, whose partner must sit beside it, or a CSV, read
+            whatever `split` says). When given, nothing else is searched.
+        cache_dir: the download cache (default <repo>/data/cache).
+        sample_path: the bundled sample (default <repo>/data/mnist_sample_5k.csv.gz).
+
+    Returns:
+        MnistData with X (784, m) float64 in [0, 1], Y (m,) int64, a one-line
+        description and is_sample.
+
+    Raises:
+        ValueError: `split` is neither "train" nor "test".
+        MnistDataError: the source or a file found is missing or malformed, or
+            (for "test") no test set is found anywhere; the message says how to
+            get one.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    sample = Path(sample_path) if sample_path is not None else default_sample_path()
+    word = SPLIT_WORDS[split]
+
+    if source is not None:
+        return _load(files_at(Path(source), split), word, sample)
+
+    notes: list[str] = []
+    env_dir = env_data_dir()
+    if env_dir is not None:
+        if not env_dir.is_dir():
+            raise MnistDataError(f"${ENV_VAR}={env_dir}: no such folder (unset it or fix the path)")
+        try:
+            return _load(find_split_files(env_dir, split), word, sample, via=f"${ENV_VAR}")
+        except SplitNotFound as error:
+            notes.append(f"skipped ${ENV_VAR}: {error}")
+    if cache.is_dir():
+        try:
+            return _load(find_split_files(cache, split), word, sample, via="download cache")
+        except SplitNotFound as error:
+            if error.partial:
+                notes.append(f"skipped incomplete download cache: {error}")
+
+    how = "`mnist-kit download` fetches the official files"
+    if split == "train":
+        if not sample.is_file():
+            raise MnistDataError(
+                f"no MNIST training set found and the bundled sample {sample} is missing "
+                f"(a broken checkout?): {how}, or pass --data / set ${ENV_VAR}"
+                + "".join(f"; {note}" for note in notes)
+            )
+        X, Y = read_mnist_csv(sample)
+        description = (
+            f"bundled {Y.size:,}-image sample of the MNIST training set ({_short(sample)}), "
+            f"not full MNIST: {how} (60,000 images)"
+        )
+        return MnistData(X, Y, description + "".join(f"; {note}" for note in notes), True)
+    raise MnistDataError(
+        f"no MNIST test set found (looked in ${ENV_VAR} "
+        f"{'(' + str(env_dir) + ')' if env_dir else '(unset)'} and the download cache {cache}): "
+        f"{how} into {_short(cache)}, or point --data DIR or ${ENV_VAR} at a folder holding "
+        "t10k-images-idx3-ubyte.gz + t10k-labels-idx1-ubyte.gz, or mnist_test.csv"
+        + "".join(f"; {note}" for note in notes)
+    )
+
+
+def _short(path: Path) -> str:
+    """`path` relative to the current folder when it is inside it, else as is."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _load(files: SplitFiles, word: str, sample: Path, via: str = "") -> MnistData:
+    X, Y = read_split_files(files)
+    is_sample = files.format == "csv" and _same_file(files.paths[0], sample)
+    origin = f" ({via})" if via else ""
+    kind = "bundled sample of the MNIST training set" if is_sample else f"MNIST {word} set"
+    description = f"{kind}, {Y.size:,} images, from {files.describe()}{origin}"
+    return MnistData(X, Y, description, is_sample)

@@ -1,0 +1,157 @@
+"""Where MNIST files are looked for, and how they are recognised by name.
+
+A folder holds a split when it has one of (checked in this order):
+
+* the official IDX pair, gzipped or not: ``train-images-idx3-ubyte(.gz)`` with
+  ``train-labels-idx1-ubyte(.gz)`` for "train", ``t10k-...`` for "test"
+  (the dotted spelling ``train-images.idx3-ubyte`` of some re-uploads works too);
+* a CSV: ``mnist_train.csv(.gz)`` (Kaggle) or ``mnist_train_small.csv(.gz)``
+  (Colab) for "train", ``mnist_test.csv(.gz)`` (both) for "test".
+
+Half an IDX pair (labels without images, as in ../shared/mnist for "train") is
+not a split: SplitNotFound says which file is missing.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import MnistDataError
+
+SPLITS = ("train", "test")
+IDX_PREFIX = {"train": "train", "test": "t10k"}
+CSV_NAMES = {"train": ("mnist_train.csv", "mnist_train_small.csv"), "test": ("mnist_test.csv",)}
+ENV_VAR = "MNIST_KIT_DATA"
+SAMPLE_NAME = "mnist_sample_5k.csv.gz"
+
+
+class SplitNotFound(MnistDataError):
+    """A folder does not hold a complete copy of the split asked for.
+
+    `partial` is True when it holds part of one (labels without images, say).
+    """
+
+    def __init__(self, message: str, partial: bool):
+        super().__init__(message)
+        self.partial = partial
+
+
+@dataclass(frozen=True)
+class SplitFiles:
+    """The files that hold one split: an IDX pair (images, labels) or one CSV."""
+
+    format: str  # "idx" or "csv"
+    paths: tuple[Path, ...]
+
+    def describe(self) -> str:
+        """e.g. 'IDX files /d/t10k-images-idx3-ubyte.gz + t10k-labels-idx1-ubyte.gz'."""
+        if self.format == "idx":
+            images, labels = self.paths
+            return f"IDX files {images} + {labels.name}"
+        return f"CSV {self.paths[0]}"
+
+
+def repo_root() -> Path:
+    """The repository's root: the nearest folder above this package with pyproject.toml and solutions/."""
+    package = Path(__file__).resolve().parent
+    for folder in package.parents:
+        if (folder / "pyproject.toml").is_file() and (folder / "solutions").is_dir():
+            return folder
+    return package.parents[1]
+
+
+def default_cache_dir() -> Path:
+    """Where `mnist-kit download` puts the official files: <repo>/data/cache."""
+    return repo_root() / "data" / "cache"
+
+
+def default_sample_path() -> Path:
+    """The bundled 5,000-image sample: <repo>/data/mnist_sample_5k.csv.gz."""
+    return repo_root() / "data" / SAMPLE_NAME
+
+
+def _with_gz(names: list[str]) -> list[str]:
+    return [variant for name in names for variant in (name + ".gz", name)]
+
+
+def idx_names(split: str, kind: str) -> list[str]:
+    """Accepted names of the IDX `kind` ("images" or "labels") file of `split`, preferred first."""
+    prefix, ndim = IDX_PREFIX[split], {"images": 3, "labels": 1}[kind]
+    return _with_gz([f"{prefix}-{kind}-idx{ndim}-ubyte", f"{prefix}-{kind}.idx{ndim}-ubyte"])
+
+
+def csv_names(split: str) -> list[str]:
+    """Accepted names of a CSV holding `split`, preferred first."""
+    return _with_gz(list(CSV_NAMES[split]))
+
+
+def _first_existing(folder: Path, names: list[str]) -> Path | None:
+    for name in names:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def find_split_files(folder: Path, split: str) -> SplitFiles:
+    """The files in `folder` that hold `split` ("train" or "test").
+
+    Raises:
+        SplitNotFound: the folder lacks them; the message lists what was looked for,
+            or names the missing half of an IDX pair.
+        MnistDataError: the folder does not exist.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise MnistDataError(f"{folder}: folder not found")
+    images = _first_existing(folder, idx_names(split, "images"))
+    labels = _first_existing(folder, idx_names(split, "labels"))
+    if images and labels:
+        return SplitFiles("idx", (images, labels))
+    csv = _first_existing(folder, csv_names(split))
+    if csv:
+        return SplitFiles("csv", (csv,))
+    prefix = IDX_PREFIX[split]
+    if images or labels:
+        present, missing = (images, "labels-idx1") if images else (labels, "images-idx3")
+        raise SplitNotFound(
+            f"{folder} has {present.name} but no {prefix}-{missing}-ubyte(.gz), "
+            f"so no complete {split} set",
+            partial=True,
+        )
+    raise SplitNotFound(
+        f"{folder} holds no {split} set (looked for {prefix}-images-idx3-ubyte(.gz) + "
+        f"{prefix}-labels-idx1-ubyte(.gz), or {' / '.join(n + '(.gz)' for n in CSV_NAMES[split])})",
+        partial=False,
+    )
+
+
+def idx_partner(path: Path) -> Path:
+    """The other half of an IDX pair: the labels file of an images file, and vice versa.
+
+    Raises:
+        MnistDataError: the name is not an IDX name, or the partner is not beside it.
+    """
+    path = Path(path)
+    swaps = [("images-idx3", "labels-idx1"), ("images.idx3", "labels.idx1")]
+    for a, b in swaps + [(b, a) for a, b in swaps]:
+        if a in path.name:
+            stem = path.name.replace(a, b).removesuffix(".gz")
+            partner = _first_existing(path.parent, [stem + ".gz", stem])
+            if partner is None:
+                raise MnistDataError(
+                    f"{path}: its partner {stem}(.gz) is not in the same folder "
+                    "(IDX images and labels come in pairs)"
+                )
+            return partner
+    raise MnistDataError(f"{path}: not an IDX file name (expected e.g. t10k-images-idx3-ubyte.gz)")
+
+
+def is_idx_name(path: Path) -> bool:
+    """True for names like train-images-idx3-ubyte.gz or t10k-labels.idx1-ubyte."""
+    return any(tag in Path(path).name for tag in ("idx3-ubyte", "idx1-ubyte"))
+
+
+def env_data_dir() -> Path | None:
+    """The folder named by $MNIST_KIT_DATA, or None when it is unset or empty."""
+    value = os.environ.get(ENV_VAR, "").strip()
+    return Path(value).expanduser() if value else None
