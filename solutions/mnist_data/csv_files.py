@@ -17,7 +17,6 @@ import io
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .compressed import read_maybe_gzip
 from .errors import MnistDataError
@@ -93,51 +92,41 @@ def _check_column_counts(path: Path, numbered: list[tuple[int, bytes]]) -> None:
 
 
 def _parse_numbers(path: Path, numbered: list[tuple[int, bytes]]) -> np.ndarray:
-    """The rows as an (m, 785) float64 array; a non-numeric cell is reported by line and column."""
+    """The rows as an (m, 785) int64 array; a cell that is not an integer is reported by line and column."""
     text = b"\n".join(line for _, line in numbered)
     try:
-        frame = pd.read_csv(
-            io.BytesIO(text), header=None, dtype=np.float64, engine="c", skip_blank_lines=False
-        )
-    except (ValueError, pd.errors.ParserError):
-        # Slow, but only on the error path: find the first cell that is not a number.
-        for number, line in numbered:
-            for column, cell in enumerate(line.split(b","), start=1):
-                try:
-                    float(cell)
-                except ValueError:
-                    shown = cell.strip().decode("utf-8", errors="replace")[:20]
-                    raise MnistDataError(
-                        f"{path}: line {number}, column {column} ({_column_name(column)}): "
-                        f"{shown!r} is not a number"
-                    ) from None
-        raise MnistDataError(f"{path}: cannot be parsed as CSV") from None
-    values = frame.to_numpy(dtype=np.float64)
-    if values.shape != (len(numbered), COLUMNS):  # cannot happen after the column check
-        raise MnistDataError(
-            f"{path}: read {values.shape[0]} rows of {values.shape[1]} columns, "
-            f"expected {len(numbered)} rows of {COLUMNS}"
-        )
-    return values
+        return np.loadtxt(io.BytesIO(text), delimiter=",", dtype=np.int64, comments=None, ndmin=2)
+    except ValueError:
+        pass
+    # Slow, but only on the error path: find the first cell that is not an integer.
+    for number, line in numbered:
+        for column, cell in enumerate(line.split(b","), start=1):
+            try:
+                int(cell)
+            except ValueError:
+                shown = cell.strip().decode("utf-8", errors="replace")[:20]
+                what = "an empty cell" if not shown else f"{shown!r} is not an integer"
+                raise MnistDataError(
+                    f"{path}: line {number}, column {column} ({_column_name(column)}): {what} "
+                    "(expected whole numbers: labels 0-9, pixels 0-255)"
+                ) from None
+    raise MnistDataError(f"{path}: cannot be read as CSV of integers")
 
 
 def _check_values(path: Path, values: np.ndarray, line_numbers: np.ndarray) -> None:
-    """Labels must be whole numbers 0..9 and pixels whole numbers 0..255."""
-    labels, pixels = values[:, :1], values[:, 1:]
+    """Labels (column 1) must be 0..9 and pixels (columns 2..785) 0..255."""
     checks = [
-        (np.isnan(values), 0, "empty cell (or NaN), expected a number"),
-        (values != np.floor(values), 0, "{value:g} is not a whole number"),
-        ((labels < 0) | (labels > 9), 0, "label {value:g} is not a digit 0-9"),
-        ((pixels < 0) | (pixels > 255), 1, "pixel value {value:g} is outside 0-255"),
+        (values[:, :1], 0, 9, 0, "label {value} is not a digit 0-9"),
+        (values[:, 1:], 0, 255, 1, "pixel value {value} is outside 0-255"),
     ]
-    for bad, first_column, message in checks:
+    for block, low, high, first_column, message in checks:
+        bad = (block < low) | (block > high)
         if not bad.any():
             continue
         row, column = divmod(int(np.flatnonzero(bad)[0]), bad.shape[1])
         column += first_column
-        value = values[row, column]
         raise MnistDataError(
             f"{path}: line {line_numbers[row]}, column {column + 1} ({_column_name(column + 1)}): "
-            + message.format(value=value)
+            + message.format(value=values[row, column])
             + f" ({int(bad.sum()):,} such cells)"
         )
