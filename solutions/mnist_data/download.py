@@ -46,8 +46,9 @@ class DownloadProblem(Exception):
 class Progress:
     """Progress lines on a text stream.
 
-    On a terminal one line per file is rewritten in place with the percentage;
-    elsewhere (a log, a pipe, CI) only a line when a file starts and when it ends.
+    On a terminal a percentage line is rewritten in place (at most once per
+    percent) under the line that names the file; elsewhere (a log, a pipe, CI)
+    there is only a line when a file starts and one when it ends.
     """
 
     def __init__(self, stream: TextIO | None = None):
@@ -57,19 +58,20 @@ class Progress:
         self._total: int | None = None
         self._received = 0
         self._shown = -1
+        self._line_open = False  # a percentage line without its newline yet
 
     def say(self, line: str) -> None:
-        """Print one whole line."""
+        """Print one whole line (ending any percentage line first)."""
+        if self._line_open:
+            print(file=self.stream)
+            self._line_open = False
         print(line, file=self.stream, flush=True)
 
     def start(self, name: str, url: str, total: int | None) -> None:
         """A transfer of `total` bytes (None when unknown) begins."""
         self._name, self._total, self._received, self._shown = name, total, 0, -1
         size = f" ({total / 1e6:.1f} MB)" if total else ""
-        if self.is_tty:
-            print(f"{name}: downloading from {url}{size}", end="", file=self.stream, flush=True)
-        else:
-            self.say(f"{name}: downloading from {url}{size}")
+        self.say(f"{name}: downloading from {url}{size}")
 
     def advance(self, received: int) -> None:
         """`received` more bytes arrived."""
@@ -80,13 +82,14 @@ class Progress:
         if percent != self._shown:
             self._shown = percent
             print(f"\r{self._name}: {percent:3d}%", end="", file=self.stream, flush=True)
+            self._line_open = True
 
     def finish(self, message: str) -> None:
-        """The transfer ended (well or not): `message` says how."""
-        if self.is_tty:
-            print(f"\r{self._name}: {message}" + " " * 20, file=self.stream, flush=True)
-        else:
-            self.say(f"{self._name}: {message}")
+        """The transfer ended well: `message` says so."""
+        if self._line_open:
+            print("\r", end="", file=self.stream)
+            self._line_open = False
+        self.say(f"{self._name}: {message}")
 
 
 def sha256_of(path: Path) -> str:
@@ -128,7 +131,9 @@ def _fetch(url: str, target: Path, expected_sha256: str, timeout: float, progres
     except http.client.IncompleteRead as error:
         raise DownloadProblem(f"connection closed early: got {len(error.partial):,} more bytes, "
                               f"{error.expected:,} were missing") from None
-    except (http.client.HTTPException, OSError) as error:  # timeouts, resets, disk full
+    except TimeoutError:
+        raise DownloadProblem(f"timed out (nothing received for {timeout:g} s)") from None
+    except (http.client.HTTPException, OSError) as error:  # connection reset, disk full, ...
         raise DownloadProblem(f"{type(error).__name__}: {error}") from None
 
 
