@@ -1,0 +1,55 @@
+"""Regenerate every generated file of the curriculum from the reference modules.
+
+    python -m grading.build           # write the learner stubs in exercises/
+    python -m grading.build --check   # only compare; exit status 1 when one is out of date
+
+The stubs are the learner's own files once the kit is cloned, so run this only
+when a reference module in solutions/ changes (a kit test fails until you do).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from solutions.atomic_files import atomic_write
+
+from .stages import EXERCISES_DIR, REPO_ROOT, STAGES
+from .stubs import render_learner_file
+
+
+def generated_files() -> dict[Path, str]:
+    """Every generated file (absolute path) and the text it must hold."""
+    files = {}
+    for stage in STAGES:
+        source = stage.reference_file.read_text(encoding="utf-8")
+        files[stage.learner_file(EXERCISES_DIR)] = render_learner_file(source, stage)
+    return files
+
+
+def outdated_files() -> list[Path]:
+    """The generated files that are missing or differ from the generator's output."""
+    return [path for path, text in generated_files().items()
+            if not path.is_file() or path.read_text(encoding="utf-8") != text]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grading.build", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report out-of-date files")
+    args = parser.parse_args(argv)
+    stale = outdated_files()
+    if args.check:
+        for path in stale:
+            print(f"out of date: {path.relative_to(REPO_ROOT)} (run python -m grading.build)")
+        return 1 if stale else 0
+    for path, text in generated_files().items():
+        if path in stale:
+            with atomic_write(path) as file:
+                file.write(text.encode("utf-8"))
+            print(f"wrote {path.relative_to(REPO_ROOT)}")
+    if not stale:
+        print("all generated files are up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

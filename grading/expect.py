@@ -1,0 +1,131 @@
+"""Comparing what the learner's function returned with what it should return.
+
+Every helper takes the LearnerFunction being graded (so a failure message can say
+what was called) and fails with a GradingError whose hint names the likely cause:
+`wrong_answers` lists (recogniser, hint) pairs, where a recogniser is either an
+array the typical mistake would have produced or a predicate on the returned
+array; the first one that matches gives the hint.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .learner import LearnerFunction
+
+Recogniser = "np.ndarray | Callable[[np.ndarray], bool]"
+WrongAnswers = Sequence[tuple[Any, str]]
+
+#: tolerances for float64 results; float32 anywhere loosens them
+RTOL, ATOL = 1e-5, 1e-8
+RTOL32, ATOL32 = 2e-4, 1e-5
+
+
+def as_array(fn: LearnerFunction, value: Any, what: str = "the result") -> np.ndarray:
+    """`value` as a numeric array; fails when it is None or not array-like."""
+    __tracebackhide__ = True
+    if value is None:
+        fn.fail(f"{what} is None.", hint="did you forget the `return` statement?")
+    if isinstance(value, (np.ndarray, np.generic, int, float, bool, list)):
+        array = np.asarray(value)
+        if array.dtype != object and (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+            return array
+    fn.fail(f"{what} should be a NumPy array, not {type(value).__name__}.", returned=value)
+
+
+def as_float(fn: LearnerFunction, value: Any, what: str = "the result") -> float:
+    """`value` as a Python float; accepts Python and NumPy scalars and 0-d or 1-element arrays."""
+    __tracebackhide__ = True
+    if value is None:
+        fn.fail(f"{what} is None.", hint="did you forget the `return` statement?")
+    if isinstance(value, (bool, np.bool_)):
+        fn.fail(f"{what} should be a number, not a bool.", returned=value)
+    array = np.asarray(value) if isinstance(value, (int, float, np.generic, np.ndarray)) else None
+    if array is None or array.size != 1 or not np.issubdtype(array.dtype, np.number):
+        fn.fail(f"{what} should be a single number.", returned=value,
+                hint="a mean or a fraction is one number: did you forget to average (np.mean)?")
+    return float(array.reshape(()))
+
+
+def as_tuple(fn: LearnerFunction, value: Any, names: Sequence[str]) -> tuple[Any, ...]:
+    """`value` as a tuple of len(names) items; fails naming the expected items otherwise."""
+    __tracebackhide__ = True
+    wanted = ", ".join(names)
+    if value is None:
+        fn.fail(f"returned None instead of ({wanted}).", hint="did you forget the `return` statement?")
+    if not isinstance(value, (tuple, list)) or len(value) != len(names):
+        count = f"{len(value)} values" if isinstance(value, (tuple, list)) else type(value).__name__
+        fn.fail(f"should return the {len(names)} values ({wanted}), returned {count}.", returned=value,
+                hint=f"end with `return {wanted}`")
+    return tuple(value)
+
+
+def expect_shape(fn: LearnerFunction, got: np.ndarray, shape: tuple[int, ...], what: str = "the result",
+                 hint: str | None = None, wrong_shapes: dict[tuple[int, ...], str] | None = None) -> None:
+    """Fail unless got.shape == shape; `wrong_shapes` maps typical wrong shapes to their hint."""
+    __tracebackhide__ = True
+    if got.shape != tuple(shape):
+        specific = (wrong_shapes or {}).get(got.shape)
+        fn.fail(f"{what} has shape {got.shape}, expected {tuple(shape)}.", hint=specific or hint)
+
+
+def close(a: np.ndarray, b: np.ndarray, *, loose: bool = False) -> bool:
+    """Same shape and equal up to rounding (looser when float32 is involved)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    loose = loose or a.dtype == np.float32 or b.dtype == np.float32
+    rtol, atol = (RTOL32, ATOL32) if loose else (RTOL, ATOL)
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(a.astype(float), b.astype(float), rtol=rtol, atol=atol, equal_nan=False))
+
+
+def recognise(got: np.ndarray, wrong_answers: WrongAnswers, *, loose: bool = False) -> str | None:
+    """The hint of the first wrong answer that `got` matches, or None."""
+    for recogniser, hint in wrong_answers:
+        try:
+            if callable(recogniser):
+                with np.errstate(all="ignore"):
+                    if recogniser(got):
+                        return hint
+            elif close(got, recogniser, loose=loose):
+                return hint
+        except Exception:  # a recogniser that does not apply to this shape
+            continue
+    return None
+
+
+def expect_close(fn: LearnerFunction, got: Any, expected: np.ndarray, *, what: str = "the result",
+                 wrong_answers: WrongAnswers = (), hint: str | None = None, loose: bool = False,
+                 wrong_shapes: dict[tuple[int, ...], str] | None = None) -> np.ndarray:
+    """Fail unless `got` is an array of expected's shape with equal values (up to rounding).
+
+    On failure the hint is the first matching wrong answer's, else `hint`.
+    Returns `got` as an array.
+    """
+    __tracebackhide__ = True
+    array = as_array(fn, got, what)
+    expected = np.asarray(expected)
+    if array.shape != expected.shape:
+        specific = recognise(array, wrong_answers, loose=loose) or (wrong_shapes or {}).get(array.shape)
+        fn.fail(f"{what} has shape {array.shape}, expected {expected.shape}.",
+                returned=array if array.size <= 40 else ..., hint=specific or hint)
+    if not np.all(np.isfinite(array)) and np.all(np.isfinite(expected)):
+        fn.fail(f"{what} contains NaN or inf.", returned=array,
+                hint=recognise(array, wrong_answers, loose=loose) or hint
+                or "a value overflowed: look for np.exp of a large number or a division by zero")
+    if not close(array, expected, loose=loose):
+        fn.fail(f"{what} has the wrong values.", returned=array, expected=expected,
+                hint=recognise(array, wrong_answers, loose=loose) or hint)
+    return array
+
+
+def unchanged(fn: LearnerFunction, before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> None:
+    """Fail when the learner's function changed one of its input arrays in place."""
+    __tracebackhide__ = True
+    for name, original in before.items():
+        if not np.array_equal(original, after[name], equal_nan=True):
+            fn.fail(f"it changed its input {name} in place.",
+                    hint=f"leave {name} as it is and compute a new array (e.g. `{name} - x`, not `{name} -= x`, "
+                         f"and no `{name}[...] = ...`); the caller still needs the original.")

@@ -1,0 +1,255 @@
+"""Calling the learner's code under supervision, and phrasing what went wrong.
+
+A check never calls the learner's function directly: it calls a `LearnerFunction`,
+which runs it
+
+  * with its printed output captured (kept in `.last_output`),
+  * with every NumPy floating-point warning recorded and turned into a failure
+    (nbgrader scores a cell that writes to stderr as failed, and a learner should
+    hear about an overflow, not see it scroll past),
+  * watched by a profiler hook that notices when the code runs the reference
+    solution of the stage being graded (calling earlier stages' reference
+    building blocks is fine),
+
+and turns whatever it raises into a GradingError with a teaching message: a stub's
+NotImplementedError becomes "not written yet", any other exception names the
+learner's line that raised it.
+"""
+
+import contextlib
+import importlib
+import inspect
+import io
+import re
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from .errors import CallsReferenceError, GradingError, NotWrittenYet
+from .show import show
+from .stages import Stage, get_stage
+
+_STUB_MESSAGE = re.compile(r"Stage (?P<number>\d\d) \([^)]*\): implement (?P<function>\w+)\(\)")
+_LIBRARY_PREFIXES = tuple({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+
+
+class LearnerFunction:
+    """The learner's `function` of `stage`, callable like the original.
+
+    Attributes:
+        stage: the Stage being graded.
+        name: the function's name, e.g. "softmax".
+        func: the learner's function object.
+        namespace: where it came from (a module or a dict such as a notebook's globals()).
+        last_call: how the last call looked, e.g. "softmax(Z) with Z = [[...]]".
+        last_output: what the last call printed.
+    """
+
+    def __init__(self, stage: "Stage | str", name: str, func: Callable[..., Any],
+                 namespace: Mapping[str, Any] | None = None) -> None:
+        self.stage = get_stage(stage)
+        self.name = name
+        self.func = func
+        self.namespace = namespace or {}
+        self.last_call = f"{name}()"
+        self.last_output = ""
+        self._reference_file = _reference_file(self.stage)
+        self._parameter_names = _reference_parameter_names(self.stage, name)
+
+    # ----------------------------------------------------------------- calling
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the learner's function; see the module docstring for what is watched."""
+        __tracebackhide__ = True
+        self.last_call = self.describe_call(args, kwargs)
+        if _code_file(self.func) == self._reference_file:
+            self._fail_reference()
+        output = io.StringIO()
+        called_reference = False
+
+        def watch(frame: Any, event: str, arg: Any) -> None:
+            nonlocal called_reference
+            if event == "call" and frame.f_code.co_filename == self._reference_file:
+                called_reference = True
+
+        previous_profile = sys.getprofile()
+        with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+            warnings.simplefilter("always")
+            try:
+                with contextlib.redirect_stdout(output):
+                    sys.setprofile(watch)
+                    try:
+                        result = self.func(*args, **kwargs)
+                    finally:
+                        sys.setprofile(previous_profile)
+            except NotImplementedError as error:
+                self.last_output = output.getvalue()
+                raise self._not_written(error) from None
+            except GradingError:
+                raise
+            except Exception as error:  # the learner's code raised: say where
+                self.last_output = output.getvalue()
+                if called_reference:
+                    self._fail_reference()
+                raise self._raised(error) from None
+        self.last_output = output.getvalue()
+        if called_reference:
+            self._fail_reference()
+        numpy_warnings = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+        if numpy_warnings:
+            self.fail(f"NumPy warned: {numpy_warnings[0].message}.",
+                      hint="a warning means a number overflowed, was divided by zero or became NaN; "
+                           + _warning_hint(str(numpy_warnings[0].message)))
+        return result
+
+    def describe_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+        """E.g. 'softmax(Z) with Z = [[1. 2.]]' (arguments named as in the reference signature)."""
+        names = list(self._parameter_names)
+        shown = []
+        values = []
+        for index, value in enumerate(args):
+            label = names[index] if index < len(names) else f"arg{index + 1}"
+            shown.append(label)
+            values.append((label, value))
+        for key, value in kwargs.items():
+            shown.append(f"{key}={_inline(value)}")
+        text = f"{self.name}({', '.join(shown)})"
+        described = [(label, value) for label, value in values if not _is_trivial(value)]
+        if described:
+            lines = [f"\n      {label} = {show(value, indent=9 + len(label))}" for label, value in described]
+            text += " with" + "".join(lines)
+        return text
+
+    # ---------------------------------------------------------------- failing
+    def fail(self, problem: str, *, returned: Any = ..., expected: Any = ..., hint: str | None = None,
+             call: str | None = None) -> NoReturn:
+        """Raise a GradingError: what was called, what came back, what was expected, the likely cause."""
+        __tracebackhide__ = True
+        lines = [f"{self.stage.label}, {self.name}(): {problem}",
+                 f"  called:   {call if call is not None else self.last_call}"]
+        if returned is not ...:
+            lines.append(f"  returned: {show(returned, indent=12)}")
+        if expected is not ...:
+            lines.append(f"  expected: {show(expected, indent=12)}")
+        if hint:
+            lines.append(f"  hint:     {hint}")
+        raise GradingError("\n".join(lines), stage=self.stage.number, function=self.name)
+
+    def _fail_reference(self) -> NoReturn:
+        raise CallsReferenceError(
+            f"{self.stage.label}, {self.name}(): your {self.name}() calls the reference solution "
+            f"(solutions/{self.stage.module}.py) instead of computing the result itself. "
+            f"Write it with NumPy (and, where the README says so, earlier stages' functions).",
+            stage=self.stage.number, function=self.name)
+
+    def _not_written(self, error: NotImplementedError) -> NotWrittenYet:
+        """The message for a stub: which function is unwritten, and where it lives."""
+        match = _STUB_MESSAGE.search(str(error))
+        if match:
+            missing_stage, missing = get_stage(match["number"]), match["function"]
+        else:
+            missing_stage, missing = self.stage, _innermost_function(error) or self.name
+        if missing_stage != self.stage:
+            message = (f"{self.stage.label}: {self.name}() needs your {missing}() from "
+                       f"{missing_stage.label.lower()}, which is not written yet - finish that stage "
+                       f"first: {missing_stage.command}")
+        elif missing != self.name:
+            message = (f"{self.stage.label}: {self.name}() calls {missing}(), which is not written yet "
+                       f"- write {missing}() first.")
+        else:
+            message = (f"{self.stage.label}: {self.name}() is not written yet - replace its "
+                       f"`raise NotImplementedError(...)` in {self.stage.learner_relpath} with your code.")
+        return NotWrittenYet(message, stage=self.stage.number, function=self.name)
+
+    def _raised(self, error: Exception) -> GradingError:
+        where = _learner_line(error)
+        text = f"{type(error).__name__}: {error}"
+        lines = [f"{self.stage.label}, {self.name}(): raised {text}",
+                 f"  called:   {self.last_call}"]
+        if where:
+            lines.append(f"  raised at: {where}")
+        if isinstance(error, ValueError) and ("broadcast" in str(error) or "aligned" in str(error)
+                                              or "mismatch" in str(error)):
+            lines.append("  hint:     array shapes do not fit: write the shape of every array next to "
+                         "the line (see the README's shape table)")
+        return GradingError("\n".join(lines), stage=self.stage.number, function=self.name)
+
+
+# --------------------------------------------------------------------- helpers
+def _reference_file(stage: Stage) -> str:
+    module = importlib.import_module(stage.reference_module)
+    return module.__file__ or ""
+
+
+def _reference_parameter_names(stage: Stage, name: str) -> tuple[str, ...]:
+    module = importlib.import_module(stage.reference_module)
+    function = getattr(module, name, None)
+    if function is None:
+        return ()
+    return tuple(inspect.signature(function).parameters)
+
+
+def _code_file(func: Callable[..., Any]) -> str | None:
+    code = getattr(func, "__code__", None)
+    return code.co_filename if code is not None else None
+
+
+def _inline(value: Any) -> str:
+    text = show(value)
+    return text if "\n" not in text and len(text) < 40 else type(value).__name__
+
+
+def _is_trivial(value: Any) -> bool:
+    return value is None or isinstance(value, (int, float, str, bool, dict))
+
+
+def _is_library_file(filename: str) -> bool:
+    """True for Python's, the installed libraries' and grading's own files."""
+    if filename.startswith("<"):
+        return False  # a notebook cell or exec'd text: the learner's
+    resolved = str(Path(filename).resolve())
+    grading_dir = str(Path(__file__).resolve().parent) + "/"
+    return ("site-packages" in resolved or resolved.startswith(grading_dir)
+            or any(resolved.startswith(prefix + "/") for prefix in _LIBRARY_PREFIXES))
+
+
+def _learner_frames(error: BaseException) -> list[traceback.FrameSummary]:
+    """The traceback's frames outside Python's and the libraries' own files (innermost last)."""
+    return [frame for frame in traceback.extract_tb(error.__traceback__)
+            if not _is_library_file(frame.filename)]
+
+
+def _learner_line(error: BaseException) -> str | None:
+    frames = _learner_frames(error)
+    if not frames:
+        return None
+    frame = frames[-1]
+    name = Path(frame.filename).name if not frame.filename.startswith("<") else frame.filename
+    code = f": {frame.line.strip()}" if frame.line else ""
+    return f"{name}, line {frame.lineno}, in {frame.name}(){code}"
+
+
+def _innermost_function(error: BaseException) -> str | None:
+    frames = _learner_frames(error)
+    return frames[-1].name if frames else None
+
+
+def _warning_hint(message: str) -> str:
+    if "overflow" in message and "exp" in message:
+        return ("exp() overflowed: subtract each column's maximum from Z before np.exp "
+                "(softmax(Z) = softmax(Z - max))")
+    if "log" in message or "divide by zero" in message:
+        return "log(0) or a division by zero: clip probabilities away from 0 before np.log"
+    if "invalid value" in message:
+        return "a NaN appeared (inf - inf, 0/0 or inf * 0): look for an overflow earlier in the computation"
+    return "look at the line that computes it"
+
+
+def stage_functions_in(namespace: Mapping[str, Any] | object, stage: Stage) -> dict[str, Any]:
+    """The stage's learner functions found in `namespace` (a module or a dict)."""
+    mapping = namespace if isinstance(namespace, Mapping) else vars(namespace)
+    return {name: mapping[name] for name in stage.functions if name in mapping}

@@ -1,0 +1,61 @@
+"""What the thin test files in exercises/ call: grade one learner function under pytest.
+
+    # exercises/01_activations/test_activations.py
+    from grading.pytest_support import grade
+
+    def test_relu():
+        grade(__file__, "relu")
+
+The stage is the name of the test file's folder and the learner's file sits
+beside the test file. A failure becomes a pytest failure showing only the
+teaching message (no traceback), so a fresh stub gives one short line.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .errors import GradingError
+from .harness import CAPSTONE, earlier_stages, load_learner_module
+from .registry import run_checks
+from .stages import get_stage
+
+
+def grade(test_file: "str | os.PathLike", function: str) -> None:
+    """Load the learner's file next to `test_file` and run every check of `function`."""
+    __tracebackhide__ = True
+    folder = Path(test_file).resolve().parent
+    stage = get_stage(folder.name)
+    message = None
+    try:
+        module = load_learner_module(stage, folder / f"{stage.module}.py")
+        run_checks(stage, function, module)
+    except GradingError as error:
+        message = str(error)
+    if message is not None:  # outside the except block: no "during handling..." chain
+        pytest.fail(message, pytrace=False)
+
+
+def grade_earlier_stages(test_file: "str | os.PathLike") -> None:
+    """For the capstone: every check of stages 01-04 on the learner's own files.
+
+    Fails naming the first stage that is not finished and the command that grades it.
+    """
+    __tracebackhide__ = True
+    folder = Path(test_file).resolve().parent
+    stage = get_stage(folder.name)
+    assert stage.number == CAPSTONE, "grade_earlier_stages is for the capstone stage"
+    exercises_dir = folder.parent
+    for earlier in earlier_stages(stage):
+        first_line = None
+        try:
+            module = load_learner_module(earlier, exercises_dir=exercises_dir)
+            for function in earlier.functions:
+                run_checks(earlier, function, module)
+        except GradingError as error:
+            first_line = str(error).splitlines()[0]
+        if first_line is not None:
+            pytest.fail(f"{stage.label} trains the network built from YOUR functions of stages 01-04, "
+                        f"and {earlier.label.lower()} is not finished yet: {first_line}\n"
+                        f"  Finish it first:  {earlier.command}", pytrace=False)

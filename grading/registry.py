@@ -1,0 +1,173 @@
+"""The checks of every stage, and running them.
+
+Each stage's checks live in grading/stageNN_<name>.py as small functions
+registered with the `checker` decorator:
+
+    check = checker("01")
+
+    @check("relu", visible=True)
+    def negatives_become_zero(relu: LearnerFunction) -> None:
+        \"\"\"Negative entries become 0, the others are kept.\"\"\"
+        ...
+
+A check receives the learner's function wrapped in a LearnerFunction and raises a
+GradingError (through the helpers in grading.expect) when it finds a problem.
+Visible checks are a few small readable cases meant to be shown to students (the
+notebooks show them); hidden ones try other seeds, shapes and extreme values and
+hunt for the typical mistakes. Checks run in the order they are registered.
+"""
+
+import importlib
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .errors import CallsReferenceError, GradingError, LearnerFileError, NotWrittenYet
+from .learner import LearnerFunction
+from .stages import STAGES, get_stage
+
+CheckFunction = Callable[[LearnerFunction], None]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One registered check.
+
+    Attributes:
+        stage: "01".."05".   function: the learner's function it grades.
+        name: the check's name (its Python name).   visible: shown to students?
+        description: the first line of its docstring.   run: the check itself.
+    """
+
+    stage: str
+    function: str
+    name: str
+    visible: bool
+    description: str
+    run: CheckFunction
+
+
+_REGISTRY: dict[str, dict[str, list[Check]]] = {}
+_CHECK_MODULES = {
+    "01": "grading.stage01_activations",
+    "02": "grading.stage02_forward_pass",
+    "03": "grading.stage03_backprop",
+    "04": "grading.stage04_gradient_descent",
+    "05": "grading.stage05_train_mnist",
+}
+
+
+def checker(stage_key: str) -> Callable[..., Callable[[CheckFunction], CheckFunction]]:
+    """A decorator factory registering checks for one stage (see the module docstring)."""
+    stage = get_stage(stage_key)
+
+    def check(function: str, *, visible: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+        if function not in stage.functions:
+            raise ValueError(f"{function!r} is not a function of {stage.label}")
+
+        def register(run: CheckFunction) -> CheckFunction:
+            doc = (run.__doc__ or run.__name__).strip().splitlines()[0]
+            entry = Check(stage.number, function, run.__name__, visible, doc, run)
+            checks = _REGISTRY.setdefault(stage.number, {}).setdefault(function, [])
+            if any(c.name == entry.name for c in checks):
+                raise ValueError(f"two checks named {entry.name!r} for {function}()")
+            checks.append(entry)
+            return run
+
+        return register
+
+    return check
+
+
+def _load_stage_checks(number: str) -> None:
+    importlib.import_module(_CHECK_MODULES[number])
+
+
+def checks_for(stage: Any, function: str) -> list[Check]:
+    """The checks of one learner function, in order."""
+    stage = get_stage(stage)
+    if function not in stage.functions:
+        raise KeyError(f"{function!r} is not a function of {stage.label}: "
+                       f"it has {', '.join(stage.functions)}")
+    _load_stage_checks(stage.number)
+    return list(_REGISTRY.get(stage.number, {}).get(function, []))
+
+
+def list_checks() -> dict[str, dict[str, list[Check]]]:
+    """Every check: stage number -> function -> checks in order (for tools and notebooks)."""
+    listing: dict[str, dict[str, list[Check]]] = {}
+    for stage in STAGES:
+        listing[stage.number] = {function: checks_for(stage, function) for function in stage.functions}
+    return listing
+
+
+def find_function(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleType) -> Callable[..., Any]:
+    """The learner's `function` from a module or a dict (a notebook's globals())."""
+    stage = get_stage(stage)
+    mapping = namespace if isinstance(namespace, Mapping) else vars(namespace)
+    func = mapping.get(function)
+    if func is None:
+        raise LearnerFileError(
+            f"{stage.label}: there is no function {function}() - define it with "
+            f"`def {function}(...)` (keep the name: the tests call it by that name).",
+            stage=stage.number, function=function)
+    if not callable(func):
+        raise LearnerFileError(
+            f"{stage.label}: {function} is a {type(func).__name__}, not a function "
+            f"(did something overwrite it?).", stage=stage.number, function=function)
+    return func
+
+
+def run_checks(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleType, *,
+               visible_only: bool = False, hidden_only: bool = False) -> list[str]:
+    """Run the checks of the learner's `function` of `stage`, in order, stopping at the first failure.
+
+    Args:
+        stage: "01", 1, "activations", "01_activations", ... (see grading.stages.get_stage).
+        function: e.g. "softmax".
+        namespace: a module or a dict (a notebook's globals()) holding the learner's function.
+        visible_only: run only the checks meant to be shown to students.
+        hidden_only: run only the others.
+
+    Returns:
+        The names of the checks that ran (all passed).
+
+    Raises:
+        GradingError (an AssertionError) with the teaching message, on the first failing check;
+        its subclasses NotWrittenYet, LearnerFileError and CallsReferenceError say more.
+    """
+    __tracebackhide__ = True
+    stage = get_stage(stage)
+    checks = checks_for(stage, function)
+    func = find_function(stage, function, namespace)
+    learner = LearnerFunction(stage, function, func, namespace)
+    passed = []
+    for check in checks:
+        if (visible_only and not check.visible) or (hidden_only and check.visible):
+            continue
+        with warnings.catch_warnings(record=True), np.errstate(all="ignore"):
+            warnings.simplefilter("always")  # nothing a check does may reach stderr
+            try:
+                check.run(learner)
+            except GradingError as error:
+                error.check = check.name
+                if not isinstance(error, (NotWrittenYet, CallsReferenceError, LearnerFileError)):
+                    error.args = (f"{error}\n  check:    {check.name} - {check.description}",)
+                raise
+            except Exception as error:  # the check could not use what the function returned
+                raise GradingError(
+                    f"{stage.label}, {function}(): the grader could not use what it returned "
+                    f"({type(error).__name__}: {error}).\n"
+                    f"  called:   {learner.last_call}\n"
+                    f"  hint:     check the type and shape of what you return against the docstring "
+                    f"(check {check.name}: {check.description})",
+                    stage=stage.number, function=function, check=check.name) from None
+        passed.append(check.name)
+    return passed
+
+
+__all__ = ["Check", "checker", "checks_for", "find_function", "list_checks", "run_checks"]

@@ -1,0 +1,47 @@
+"""Printing values in failure messages: small arrays in full, big ones by shape."""
+
+import numpy as np
+
+#: arrays with at most this many entries are printed in full
+MAX_PRINTED_ENTRIES = 40
+
+
+def show(value: object, *, indent: int = 0) -> str:
+    """A short readable text for `value` (multi-line arrays are indented by `indent`)."""
+    if isinstance(value, np.ndarray):
+        if value.size <= MAX_PRINTED_ENTRIES and value.ndim <= 2:
+            with np.printoptions(precision=4, suppress=True, linewidth=100, threshold=MAX_PRINTED_ENTRIES):
+                text = np.array2string(value, separator=" ")
+            text = text.replace("\n", "\n" + " " * indent)
+            return f"{text}  (shape {value.shape}, {value.dtype})"
+        return f"array of shape {value.shape}, {value.dtype}{_summary(value)}"
+    if isinstance(value, tuple):
+        if len(value) > 8:
+            return f"a tuple of {len(value)} values"
+        return "(" + ", ".join(short(v) for v in value) + ")"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}" + ("" if isinstance(value, float) else f" ({type(value).__name__})")
+    if isinstance(value, (list, dict)) and len(value) > 8:
+        return f"a {type(value).__name__} of {len(value)} items"
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def short(value: object) -> str:
+    """One-line description: arrays by shape and dtype, everything else by show()."""
+    if isinstance(value, np.ndarray):
+        return f"array {value.shape} {value.dtype}"
+    return show(value)
+
+
+def _summary(value: np.ndarray) -> str:
+    """min/max/NaN summary of a numeric array, for arrays too big to print."""
+    if value.size == 0 or not np.issubdtype(value.dtype, np.number):
+        return ""
+    finite = np.isfinite(value)
+    text = ""
+    if finite.any():
+        text = f", values from {value[finite].min():.4g} to {value[finite].max():.4g}"
+    if not finite.all():
+        text += f", {int((~finite).sum())} NaN/inf entries"
+    return text
