@@ -170,6 +170,17 @@ def test_file_in_cache_with_wrong_sum_is_replaced(mirrors, t10k, tmp_path):
     assert mirrors.requested(name) == [f"/good/{name}"]
 
 
+def test_file_in_cache_with_wrong_sum_is_deleted_even_when_no_mirror_works(mirrors, t10k, tmp_path):
+    _, sums = t10k
+    name = T10K[1]
+    (tmp_path / name).write_bytes(b"stale junk")
+    raises_download_error(
+        lambda: download_mnist(tmp_path, [mirrors.url("missing")], checksums={name: sums[name]}, timeout=TIMEOUT, progress=quiet()),
+        name, "HTTP 404",
+    )
+    assert leftovers(tmp_path) == [], "a file whose SHA-256 is wrong must not be kept"
+
+
 def test_train_files_with_an_injected_checksum_table(mirrors, tmp_path):
     # The real training images are not available here, so serve stand-ins under the official names.
     bodies = {"train-images-idx3-ubyte.gz": gzip.compress(b"images"), "train-labels-idx1-ubyte.gz": gzip.compress(b"labels")}
@@ -232,7 +243,7 @@ def test_transfer_cut_short_leaves_no_partial_file(mirrors, t10k, tmp_path):
     mirrors.serve("short", name, Reply(body[:100_000], declared_length=len(body)))
     raises_download_error(
         lambda: download_mnist(tmp_path, [mirrors.url("short")], checksums={name: sums[name]}, timeout=TIMEOUT, progress=quiet()),
-        name, mirrors.url("short") + name,
+        name, mirrors.url("short") + name, f"incomplete: got 100,000 of {len(body):,} bytes",
     )
     assert leftovers(tmp_path) == []
 
