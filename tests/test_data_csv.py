@@ -113,7 +113,14 @@ def test_header_with_wrong_column_count(tmp_path):
 
 @pytest.mark.parametrize(
     "value, fragment",
-    [("abc", "'abc' is not an integer"), ("", "an empty cell"), ("3.5", "'3.5' is not an integer"), ("nan", "'nan'")],
+    [
+        ("abc", "'abc' is not an integer"),
+        ("", "an empty cell"),
+        ("3.5", "'3.5' is not an integer"),
+        ("1e2", "'1e2' is not an integer"),
+        ("nan", "'nan'"),
+        ("99999999999999999999", "'99999999999999999999' is not an integer"),
+    ],
 )
 def test_cell_that_is_not_an_integer(tmp_path, value, fragment):
     path = write_bytes(tmp_path / "c.csv.gz", with_cell(row=1, column=100, value=value, header=True).encode())
@@ -145,6 +152,22 @@ def test_label_outside_0_9(tmp_path, value):
 def test_empty_file(tmp_path, name, content):
     path = write_bytes(tmp_path / name, content, gz=False)
     raises_one_line(lambda: read_mnist_csv(path), path, "empty file")
+
+
+def test_header_with_label_not_first(tmp_path):
+    lines = csv_text(2, header=True).splitlines()
+    names = lines[0].split(",")
+    names[0], names[-1] = names[-1], names[0]
+    lines[0] = ",".join(names)
+    path = write_bytes(tmp_path / "k.csv", ("\n".join(lines) + "\n").encode())
+    raises_one_line(lambda: read_mnist_csv(path), path, "the label is column 785", "expected it first")
+
+
+def test_any_header_names_with_label_first(tmp_path):
+    lines = csv_text(2, header=True).splitlines()
+    lines[0] = ",".join(["label"] + [f"pixel{k}" for k in range(784)])  # Kaggle digit-recognizer's train.csv
+    X, Y = read_mnist_csv(write_bytes(tmp_path / "train.csv", ("\n".join(lines) + "\n").encode()))
+    assert Y.tolist() == [0, 1]
 
 
 def test_header_only(tmp_path):

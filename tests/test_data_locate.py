@@ -224,6 +224,10 @@ def test_no_sample_either(isolated):
     raises_one_line(lambda: isolated("train"), "no MNIST training set found", str(isolated.sample), "mnist-kit download")
 
 
+def test_empty_source_means_not_given(isolated):
+    assert isolated("train", "").is_sample
+
+
 def test_unknown_split(isolated):
     with pytest.raises(ValueError, match="'train' or 'test'"):
         isolated("validation")

@@ -192,6 +192,13 @@ def test_train_files_with_an_injected_checksum_table(mirrors, tmp_path):
     assert mirrors.requested("train-images-idx3-ubyte.gz") == ["/m/train-images-idx3-ubyte.gz"], "mirror without a trailing /"
 
 
+def test_a_single_mirror_as_a_string(mirrors, t10k, tmp_path):
+    bodies, sums = t10k
+    mirrors.serve("good", T10K[1], Reply(bodies[T10K[1]]))
+    download_mnist(tmp_path, mirrors.url("good"), checksums={T10K[1]: sums[T10K[1]]}, timeout=TIMEOUT, progress=quiet())
+    assert mirrors.requested(T10K[1]) == [f"/good/{T10K[1]}"]
+
+
 def test_cache_folder_is_created(mirrors, t10k, tmp_path):
     bodies, sums = t10k
     mirrors.serve("good", T10K[1], Reply(bodies[T10K[1]]))

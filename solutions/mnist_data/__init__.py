@@ -15,7 +15,7 @@ Modules, one idea each:
     download      download_mnist: mirrors, SHA-256, .part files
 """
 
-from .download import DEFAULT_MIRRORS, OFFICIAL_SHA256, download_mnist
+from .download import DEFAULT_MIRRORS, OFFICIAL_SHA256, Progress, download_mnist
 from .errors import MnistDataError
 from .load import MnistData, load_mnist
 from .locate import ENV_VAR, default_cache_dir, default_sample_path
@@ -25,6 +25,7 @@ __all__ = [
     "MnistData",
     "MnistDataError",
     "download_mnist",
+    "Progress",
     "DEFAULT_MIRRORS",
     "OFFICIAL_SHA256",
     "ENV_VAR",

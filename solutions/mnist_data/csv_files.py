@@ -14,6 +14,7 @@ a cell that is not a number, a label outside 0..9, a pixel outside 0..255.
 """
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from .errors import MnistDataError
 PIXELS = 28 * 28
 COLUMNS = 1 + PIXELS
 UTF8_BOM = b"\xef\xbb\xbf"
+INTEGER = re.compile(rb"\s*[+-]?[0-9]+\s*")
 
 
 def read_mnist_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -52,6 +54,7 @@ def read_mnist_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise MnistDataError(f"{path}: empty file, expected rows of a label and 784 pixel values")
     _check_column_counts(path, numbered)
     if _is_header(numbered[0][1]):
+        _check_header(path, numbered[0][1])
         numbered = numbered[1:]
         if not numbered:
             raise MnistDataError(f"{path}: has a header row but no images (an empty file?)")
@@ -70,6 +73,16 @@ def _is_header(line: bytes) -> bool:
     except ValueError:
         return True
     return False
+
+
+def _check_header(path: Path, header: bytes) -> None:
+    """A header may name its columns anything, but a 'label' column must come first."""
+    names = [name.strip().strip(b'"').lower() for name in header.split(b",")]
+    if names[0] != b"label" and b"label" in names:
+        raise MnistDataError(
+            f"{path}: line 1 (the header): the label is column {names.index(b'label') + 1}, "
+            "expected it first (label, then 784 pixels)"
+        )
 
 
 def _column_name(column: int) -> str:
@@ -101,9 +114,7 @@ def _parse_numbers(path: Path, numbered: list[tuple[int, bytes]]) -> np.ndarray:
     # Slow, but only on the error path: find the first cell that is not an integer.
     for number, line in numbered:
         for column, cell in enumerate(line.split(b","), start=1):
-            try:
-                int(cell)
-            except ValueError:
+            if not INTEGER.fullmatch(cell) or not -(2**63) <= int(cell) < 2**63:
                 shown = cell.strip().decode("utf-8", errors="replace")[:20]
                 what = "an empty cell" if not shown else f"{shown!r} is not an integer"
                 raise MnistDataError(

@@ -163,6 +163,8 @@ def download_mnist(
     """
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     progress = progress if progress is not None else Progress()
+    if isinstance(mirrors, str):
+        mirrors = [mirrors]
     if not mirrors:
         raise MnistDataError("no mirrors to download from")
     try:

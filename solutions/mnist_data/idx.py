@@ -54,8 +54,8 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
         found = ""
         if data[:3] == bytes([0, 0, UNSIGNED_BYTE]) and data[3] in KIND_BY_NDIM:
             found = f": this is an IDX {KIND_BY_NDIM[data[3]]} file"
-        elif data[:1] in (b"l", b"0", b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9"):
-            found = ": this looks like a CSV file"
+        elif data[:4].isascii() and data[:4].isalnum():
+            found = ": this looks like a text (CSV?) file"
         raise MnistDataError(
             f"{path}: wrong magic number 0x{magic:08x}, expected 0x{expected_magic:08x} "
             f"(IDX {expected_kind}, unsigned bytes){found}"

@@ -90,7 +90,8 @@ def load_mnist(
         split: "train" or "test".
         source: a folder (its files are found by their conventional names) or one
             file (an IDX file, whose partner must sit beside it, or a CSV, read
-            whatever `split` says). When given, nothing else is searched.
+            whatever `split` says). When given, nothing else is searched;
+            None or "" means not given.
         cache_dir: the download cache (default <repo>/data/cache).
         sample_path: the bundled sample (default <repo>/data/mnist_sample_5k.csv.gz).
 
@@ -110,7 +111,7 @@ def load_mnist(
     sample = Path(sample_path) if sample_path is not None else default_sample_path()
     word = SPLIT_WORDS[split]
 
-    if source is not None:
+    if source is not None and str(source).strip():
         return _load(files_at(Path(source), split), word, sample)
 
     notes: list[str] = []
