@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from data_files import csv_text, expected_xy, write_bytes, write_idx_pair
-from solutions.mnist_data import ENV_VAR, MnistDataError, default_cache_dir, default_sample_path, load_mnist
+from solutions.mnist_data import ENV_VAR, MnistDataError, MnistDataNotFound, default_cache_dir, default_sample_path, load_mnist
 from solutions.mnist_data.locate import repo_root
 from test_data_idx import raises_one_line
 
@@ -217,6 +217,25 @@ def test_corrupt_file_in_cache_is_an_error_not_a_silent_fallback(isolated):
 def test_no_test_set_anywhere_explains_how_to_get_one(isolated):
     message = raises_one_line(lambda: isolated("test"), "no MNIST test set found", "mnist-kit download", "--data", ENV_VAR)
     assert "t10k" in message and "mnist_test.csv" in message
+    with pytest.raises(MnistDataNotFound):
+        isolated("test")
+
+
+def test_not_found_is_told_apart_from_broken(isolated, monkeypatch):
+    """Callers with a fallback catch MnistDataNotFound; a broken file must not look like 'not found'."""
+    folder = isolated.tmp / "d"
+    write_idx_pair(folder, "t10k", m=3)
+    with pytest.raises(MnistDataNotFound):
+        isolated("train", folder)  # an explicit folder without the split
+    images, _ = write_idx_pair(isolated.cache, "t10k", m=3)
+    images.write_bytes(b"junk")
+    with pytest.raises(MnistDataError) as caught:
+        isolated("test")
+    assert not isinstance(caught.value, MnistDataNotFound), f"a broken file raised {caught.value!r}"
+    monkeypatch.setenv(ENV_VAR, str(isolated.tmp / "typo"))
+    with pytest.raises(MnistDataError) as caught:
+        isolated("test")
+    assert not isinstance(caught.value, MnistDataNotFound), "a mistyped $MNIST_KIT_DATA is a mistake to report"
 
 
 def test_no_sample_either(isolated):

@@ -6,7 +6,7 @@
 
 Modules, one idea each:
 
-    errors        MnistDataError, the one exception for every data problem
+    errors        MnistDataError for every data problem (MnistDataNotFound: nowhere to be found)
     compressed    read a file, gunzipping it when it is gzip
     idx           the official IDX format
     csv_files     Kaggle / Colab CSV, with or without a header
@@ -16,7 +16,7 @@ Modules, one idea each:
 """
 
 from .download import DEFAULT_MIRRORS, OFFICIAL_SHA256, Progress, download_mnist
-from .errors import MnistDataError
+from .errors import MnistDataError, MnistDataNotFound
 from .load import MnistData, load_mnist
 from .locate import ENV_VAR, default_cache_dir, default_sample_path
 
@@ -24,6 +24,7 @@ __all__ = [
     "load_mnist",
     "MnistData",
     "MnistDataError",
+    "MnistDataNotFound",
     "download_mnist",
     "Progress",
     "DEFAULT_MIRRORS",

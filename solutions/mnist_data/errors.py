@@ -8,3 +8,11 @@ class MnistDataError(Exception):
     helps, the line, column or field) and says what is wrong and how to fix it.
     Code that shows it to a user should print ``str(error)``, not a traceback.
     """
+
+
+class MnistDataNotFound(MnistDataError):
+    """The split asked for is nowhere to be found (as opposed to found but broken).
+
+    Callers that have a fallback (train on the sample, skip the test accuracy)
+    catch this one; a broken file still raises the plain MnistDataError.
+    """

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .csv_files import read_mnist_csv
-from .errors import MnistDataError
+from .errors import MnistDataError, MnistDataNotFound
 from .idx import load_idx_pair
 from .locate import (
     ENV_VAR,
@@ -101,9 +101,10 @@ def load_mnist(
 
     Raises:
         ValueError: `split` is neither "train" nor "test".
-        MnistDataError: the source or a file found is missing or malformed, or
-            (for "test") no test set is found anywhere; the message says how to
-            get one.
+        MnistDataNotFound (a MnistDataError): the split is nowhere to be found
+            (for "test": no source, $MNIST_KIT_DATA or cache holds it; or an
+            explicit source folder lacks it); the message says how to get it.
+        MnistDataError: a file found (or named) is missing, unreadable or malformed.
     """
     if split not in SPLITS:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
@@ -133,7 +134,7 @@ def load_mnist(
     how = "`mnist-kit download` fetches the official files"
     if split == "train":
         if not sample.is_file():
-            raise MnistDataError(
+            raise MnistDataNotFound(
                 f"no MNIST training set found and the bundled sample {sample} is missing "
                 f"(a broken checkout?): {how}, or pass --data / set ${ENV_VAR}"
                 + "".join(f"; {note}" for note in notes)
@@ -144,7 +145,7 @@ def load_mnist(
             f"not full MNIST: {how} (60,000 images)"
         )
         return MnistData(X, Y, description + "".join(f"; {note}" for note in notes), True)
-    raise MnistDataError(
+    raise MnistDataNotFound(
         f"no MNIST test set found (looked in ${ENV_VAR} "
         f"{'(' + str(env_dir) + ')' if env_dir else '(unset)'} and the download cache {cache}): "
         f"{how} into {_short(cache)}, or point --data DIR or ${ENV_VAR} at a folder holding "

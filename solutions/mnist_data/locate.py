@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import MnistDataError
+from .errors import MnistDataError, MnistDataNotFound
 
 SPLITS = ("train", "test")
 IDX_PREFIX = {"train": "train", "test": "t10k"}
@@ -25,7 +25,7 @@ ENV_VAR = "MNIST_KIT_DATA"
 SAMPLE_NAME = "mnist_sample_5k.csv.gz"
 
 
-class SplitNotFound(MnistDataError):
+class SplitNotFound(MnistDataNotFound):
     """A folder does not hold a complete copy of the split asked for.
 
     `partial` is True when it holds part of one (labels without images, say).
