@@ -1,0 +1,28 @@
+"""nbgrader configuration of the mnist-kit course (run nbgrader from this folder; see README.md)."""
+
+c = get_config()  # noqa: F821 - nbgrader provides get_config when it loads this file
+
+c.CourseDirectory.course_id = "mnist-kit"
+# generate_assignment copies every other file of source/<stage>/ into the release: keep
+# editor and Python leftovers out of it (the source folders hold only the notebook).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".pytest_cache", "feedback"]
+
+# What a student sees in place of the solution code.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Running the submissions. The notebooks ask for the kernel "python3": run nbgrader from the
+# kit's virtual environment so that kernel is its Python (with numpy and grading installed).
+# Each cell gets this many seconds; a cell still running then (an endless loop) is
+# interrupted and scores 0, and the rest of the notebook is graded as usual.
+c.Execute.timeout = 20
+c.Execute.interrupt_on_timeout = True
+# Short tracebacks: a failing check shows its message, not the source lines of the test cell
+# (which would print the hidden tests into the feedback).
+c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
+
+# Feedback without the hidden tests (nbgrader's default feedback shows them).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
