@@ -1,0 +1,98 @@
+"""`mnist-kit show`: draw what saved weights do, as a PNG file.
+
+The picture is always written to a file (--out, default in runs/), so it works
+with no display, over ssh and in CI; open the file to look at it. In a
+notebook, call the functions of solutions.pictures instead: they return the
+figure, which Jupyter shows inline.
+"""
+
+import argparse
+from pathlib import Path
+
+from ..mnist_data import MnistData, MnistDataError, load_mnist
+from ..pictures import (
+    plot_confusion_matrix,
+    plot_hidden_units,
+    plot_prediction_grid,
+    show_prediction,
+)
+from ..train_mnist import make_predictions
+from ..weights_file import read_weights
+from . import CommandError
+from .options import add_weights_option, non_negative_int, positive_int
+
+HELP = "draw a test image with its predicted and actual label (or a grid, ...) as a PNG"
+PICTURES = ("prediction", "grid", "confusion", "hidden-units")
+RUNS = Path("runs")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """INDEX, --picture, --count, --weights, --data, --out."""
+    parser.add_argument("index", nargs="?", type=non_negative_int, default=0,
+                        help="which image (the first one of the grid) (default: 0)")
+    parser.add_argument(
+        "--picture", choices=PICTURES, default="prediction",
+        help="prediction (default): one image, predicted vs actual; grid: --count images "
+        "from INDEX on, mistakes in red; confusion: the confusion matrix of the whole set; "
+        "hidden-units: the rows of W1 as 28x28 images",
+    )
+    parser.add_argument("--count", type=positive_int, default=36,
+                        help="images in the grid (default: 36)")
+    add_weights_option(parser, "the trained weights")
+    parser.add_argument(
+        "--data", type=Path, metavar="PATH",
+        help="the images: a folder or file (default: the official test set when it is found, "
+        "else the training data)",
+    )
+    parser.add_argument("--out", type=Path, metavar="FILE.png",
+                        help="where to write the PNG (default: runs/<picture>.png)")
+
+
+def _images(source: Path | None) -> MnistData:
+    """The test set (from source, or wherever it is found), else the training data, with a note."""
+    if source is not None:
+        return load_mnist("test", source)
+    try:
+        return load_mnist("test")
+    except MnistDataError:
+        data = load_mnist("train")
+        print("No official test set found (`mnist-kit download` fetches it): "
+              "showing training images instead")
+        return data
+
+
+def default_out(picture: str, index: int) -> Path:
+    """runs/prediction_<index>.png, runs/grid_<index>.png, runs/confusion.png, runs/hidden-units.png."""
+    if picture in ("prediction", "grid"):
+        return RUNS / f"{picture}_{index}.png"
+    return RUNS / f"{picture}.png"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Draw the picture asked for and save it."""
+    W1, b1, W2, b2 = read_weights(args.weights)
+    out = args.out if args.out is not None else default_out(args.picture, args.index)
+    if out.is_dir():
+        raise CommandError(f"{out}: is a folder; --out needs a file path (.png)")
+    if args.picture == "hidden-units":
+        plot_hidden_units(W1, path=out)
+        print(f"Saved {out}")
+        return 0
+
+    data = _images(args.data)
+    m = data.Y.size
+    if args.index >= m:
+        raise CommandError(f"image {args.index} does not exist: the data has {m:,} images "
+                           f"(0..{m - 1}): {data.description}")
+    if args.picture == "prediction":
+        show_prediction(args.index, data.X, data.Y, W1, b1, W2, b2, path=out)
+        predicted = make_predictions(data.X[:, [args.index]], W1, b1, W2, b2)[0]
+        print(f"Image {args.index}: predicted {predicted}, actual {data.Y[args.index]} "
+              f"({'right' if predicted == data.Y[args.index] else 'WRONG'})")
+    elif args.picture == "grid":
+        indices = list(range(args.index, min(args.index + args.count, m)))
+        plot_prediction_grid(data.X, data.Y, W1, b1, W2, b2, indices=indices, path=out)
+    else:
+        plot_confusion_matrix(make_predictions(data.X, W1, b1, W2, b2), data.Y, path=out)
+    print(f"Saved {out}")
+    return 0

@@ -1,0 +1,313 @@
+"""`mnist-kit train`: train the reference network on MNIST, report accuracy, save the weights.
+
+Two presets of the same 784-10-10 network:
+
+    better    (default) mini_batch_gradient_descent: He init, 60 epochs of
+              batches of 32, alpha 0.1 falling to 0.01, weight decay 1e-3,
+              images shifted by up to a pixel each epoch.
+    original  the notebook's gradient_descent as it is: uniform init,
+              alpha 0.1, 500 full-batch iterations.
+
+The first --dev images (default 500) are held out as a dev set, as the original
+notebook held out 1,000: they give the dev curves and the dev accuracy. The
+official test set is used only for the final test accuracy, when it is found.
+"""
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..descent import gradient_descent
+from ..mnist_data import MnistData, MnistDataError, load_mnist
+from ..pictures import plot_confusion_matrix, plot_hidden_units, plot_prediction_grid
+from ..train_mnist import evaluate, make_predictions, mini_batch_gradient_descent, plot_history
+from ..train_mnist import save_params
+from . import CommandError
+from .options import (
+    FULL_BATCH,
+    add_weights_option,
+    batch_size_type,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
+
+HELP = "train the 784-10-10 network and save its weights (offline: on the bundled 5k sample)"
+DEFAULT_DEV_SIZE = 500
+INTERRUPTED = 130  # the shell's exit status for Ctrl-C
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that decides how the network is trained (the seed aside)."""
+
+    epochs: int
+    alpha: float
+    alpha_final: float | None
+    batch_size: int | str  # an int, or FULL_BATCH
+    n_hidden: int
+    init: str
+    weight_decay: float
+    augment: bool
+
+    def describe(self) -> str:
+        """One line, e.g. 'He init, 60 epochs of batches of 32, alpha 0.1 -> 0.01, ...'."""
+        batches = "full batch" if self.batch_size == FULL_BATCH else f"batches of {self.batch_size}"
+        alpha = f"alpha {self.alpha:g}"
+        if self.alpha_final is not None:
+            alpha += f" -> {self.alpha_final:g}"
+        parts = [f"{INIT_NAMES[self.init]} init", f"{self.epochs} epochs of {batches}", alpha]
+        if self.weight_decay:
+            parts.append(f"weight decay {self.weight_decay:g}")
+        if self.augment:
+            parts.append("images shifted by up to 1 pixel")
+        return ", ".join(parts)
+
+
+INIT_NAMES = {"he": "He", "uniform": "uniform"}
+PRESETS = {
+    "better": TrainingConfig(
+        epochs=60, alpha=0.1, alpha_final=0.01, batch_size=32, n_hidden=10, init="he",
+        weight_decay=1e-3, augment=True,
+    ),
+    "original": TrainingConfig(
+        epochs=500, alpha=0.1, alpha_final=None, batch_size=FULL_BATCH, n_hidden=10,
+        init="uniform", weight_decay=0.0, augment=False,
+    ),
+}
+#: The options --preset original accepts: it runs gradient_descent, which has no others.
+ORIGINAL_OPTIONS = {"epochs", "alpha"}
+PLOT_FILES = ("curves.png", "predictions.png", "confusion_matrix.png", "hidden_units.png")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `mnist-kit train` (training options default to the preset's)."""
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), default="better",
+        help="better (default): mini-batches, He init, >= 90%% on the test set; "
+        "original: the notebook's 500 full-batch iterations, uniform init, alpha 0.1",
+    )
+    training = parser.add_argument_group("training (each defaults to the preset's value)")
+    training.add_argument(
+        "--epochs", "--iterations", dest="epochs", type=positive_int, metavar="N",
+        help="passes over the training images; with full batches, one pass is one iteration",
+    )
+    training.add_argument("--alpha", type=positive_float, metavar="A", help="learning rate")
+    training.add_argument(
+        "--alpha-final", type=positive_float, metavar="A",
+        help="learning rate of the last epoch (it falls linearly from --alpha)",
+    )
+    training.add_argument(
+        "--batch-size", type=batch_size_type, metavar="N|full", help="images per step"
+    )
+    training.add_argument("--hidden", dest="n_hidden", type=positive_int, metavar="N",
+                          help="hidden units (10 in the 784-10-10 network)")
+    training.add_argument("--init", choices=("uniform", "he"), help="weight initialisation")
+    training.add_argument("--weight-decay", type=non_negative_float, metavar="L",
+                          help="L2 regularisation strength")
+    training.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                          help="shift every image by up to a pixel each epoch")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="random seed for the initial weights and the shuffling (default: 0)")
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--data", type=Path, metavar="PATH",
+        help="training data: a folder or file (default: $MNIST_KIT_DATA, the download cache, "
+        "then the bundled 5k sample)",
+    )
+    data.add_argument(
+        "--test-data", type=Path, metavar="PATH",
+        help="official test set for the final accuracy (default: $MNIST_KIT_DATA or the "
+        "download cache; skipped when not found)",
+    )
+    data.add_argument(
+        "--dev", type=non_negative_int, default=DEFAULT_DEV_SIZE, metavar="N",
+        help=f"hold out the first N training images as a dev set (default: {DEFAULT_DEV_SIZE}; "
+        "0 for none)",
+    )
+    output = parser.add_argument_group("output")
+    add_weights_option(output, "where to save the trained weights (.npz)")
+    output.add_argument(
+        "--plots", type=Path, metavar="DIR",
+        help="also save pictures there as PNG: " + ", ".join(PLOT_FILES),
+    )
+
+
+def resolve_config(args: argparse.Namespace) -> TrainingConfig:
+    """The preset's configuration with every option the user gave put in its place.
+
+    Raises:
+        CommandError: --preset original with an option gradient_descent does not have.
+    """
+    preset = PRESETS[args.preset]
+    given = {
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(TrainingConfig)
+        if getattr(args, field.name) is not None
+    }
+    if args.preset == "original":
+        extra = sorted(set(given) - ORIGINAL_OPTIONS)
+        if extra:
+            names = ", ".join("--" + name.replace("_", "-").replace("n-hidden", "hidden")
+                              for name in extra)
+            raise CommandError(
+                f"--preset original runs the notebook's gradient_descent as it is and takes "
+                f"only --iterations, --alpha, --seed; not {names} (use the default preset "
+                "with --batch-size full for full-batch variants)"
+            )
+    return dataclasses.replace(preset, **given)
+
+
+def split_dev(
+    data: MnistData, n_dev: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Hold out the first n_dev images: X_train (784, m - n_dev), Y_train, X_dev (784, n_dev), Y_dev.
+
+    X_dev and Y_dev are None when n_dev is 0.
+
+    Raises:
+        CommandError: n_dev leaves no image to train on.
+    """
+    m = data.Y.size
+    if n_dev >= m:
+        raise CommandError(
+            f"--dev {n_dev} leaves no training images: the training data has only {m:,}"
+        )
+    if n_dev == 0:
+        return data.X, data.Y, None, None
+    return data.X[:, n_dev:], data.Y[n_dev:], data.X[:, :n_dev], data.Y[:n_dev]
+
+
+def runs_as_original(config: TrainingConfig) -> bool:
+    """True when config is the original preset, perhaps with other epochs or alpha."""
+    original = PRESETS["original"]
+    return config == dataclasses.replace(original, epochs=config.epochs, alpha=config.alpha)
+
+
+def train_network(
+    config: TrainingConfig,
+    seed: int,
+    X: np.ndarray,
+    Y: np.ndarray,
+    X_dev: np.ndarray | None,
+    Y_dev: np.ndarray | None,
+    history: dict[str, list[float]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Train with the stage functions, printing progress; fill `history` with the curves.
+
+    The original preset (uniform init, full batch, constant alpha, 10 hidden
+    units, nothing else) goes through gradient_descent, which prints the
+    notebook's "Iteration: 250  Accuracy: 0.793" lines; everything else through
+    mini_batch_gradient_descent, which also records the dev curves.
+
+    Args:
+        X: (784, m) training images.   Y: (m,) labels.
+        X_dev: (784, m_dev) dev images or None.   Y_dev: (m_dev,) or None.
+
+    Returns:
+        W1 (n_hidden, 784), b1 (n_hidden, 1), W2 (10, n_hidden), b2 (10, 1).
+    """
+    if runs_as_original(config):
+        return gradient_descent(X, Y, config.alpha, config.epochs, seed=seed, history=history)
+    batch_size = Y.size if config.batch_size == FULL_BATCH else config.batch_size
+    return mini_batch_gradient_descent(
+        X, Y, config.alpha, config.epochs, batch_size, seed=seed, n_hidden=config.n_hidden,
+        init=config.init, alpha_final=config.alpha_final, weight_decay=config.weight_decay,
+        augment=config.augment, history=history, X_dev=X_dev, Y_dev=Y_dev,
+        print_every=max(1, config.epochs // 50),
+    )
+
+
+def _prepare_folder(folder: Path, what: str) -> None:
+    """Create `folder` now, so an unwritable place fails before training, not after."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CommandError(f"{folder}: cannot create the folder for {what} ({error.strerror})")
+
+
+def _find_test_set(source: Path | None) -> MnistData | None:
+    """The official test set: from `source` (errors are the user's), else wherever it is found."""
+    if source is not None:
+        return load_mnist("test", source)
+    try:
+        return load_mnist("test")
+    except MnistDataError:
+        print("No official test set found: skipping the test accuracy "
+              "(`mnist-kit download` fetches it, or pass --test-data DIR)")
+        return None
+
+
+def save_plots(
+    folder: Path,
+    history: dict[str, list[float]],
+    params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    X: np.ndarray,
+    Y: np.ndarray,
+) -> list[Path]:
+    """Write curves, a prediction grid, a confusion matrix (on X, Y) and the hidden units as PNGs."""
+    W1 = params[0]
+    predictions = make_predictions(X, *params)
+    curves, grid, confusion, hidden = (folder / name for name in PLOT_FILES)
+    plot_history(history, curves)
+    plot_prediction_grid(X, Y, *params, path=grid)
+    plot_confusion_matrix(predictions, Y, path=confusion)
+    plot_hidden_units(W1, path=hidden)
+    return [curves, grid, confusion, hidden]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the data, train, print the accuracies, save the weights (and plots)."""
+    config = resolve_config(args)
+    _prepare_folder(args.weights.parent, "the weights")
+    if args.weights.is_dir():
+        raise CommandError(f"{args.weights}: is a folder; --weights needs a file path (.npz)")
+    if args.plots is not None:
+        _prepare_folder(args.plots, "the plots")
+
+    data = load_mnist("train", args.data)
+    print(f"Training data: {data.description}")
+    test = _find_test_set(args.test_data)
+    X, Y, X_dev, Y_dev = split_dev(data, args.dev)
+    dev_note = f", {Y_dev.size:,} held out as dev set" if Y_dev is not None else ""
+    print(f"Training 784-{config.n_hidden}-10 on {Y.size:,} images{dev_note}: {config.describe()}, "
+          f"seed {args.seed}")
+
+    history: dict[str, list[float]] = {}
+    started = time.perf_counter()
+    try:
+        params = train_network(config, args.seed, X, Y, X_dev, Y_dev, history)
+    except KeyboardInterrupt:
+        print("mnist-kit train: interrupted (Ctrl-C); no weights saved", file=sys.stderr)
+        return INTERRUPTED
+    seconds = time.perf_counter() - started
+    if not all(np.all(np.isfinite(p)) for p in params):
+        raise CommandError(
+            f"training diverged (NaN or infinite weights) with alpha {config.alpha:g}: "
+            "try a smaller --alpha; no weights saved"
+        )
+
+    print(f"Trained in {seconds:.1f} s")
+    results = [("Training", X, Y, f"{Y.size:,} training images")]
+    if Y_dev is not None:
+        results.append(("Dev", X_dev, Y_dev, f"{Y_dev.size:,} held-out images"))
+    if test is not None:
+        results.append(("Test", test.X, test.Y, test.description))
+    for name, X_set, Y_set, what in results:
+        accuracy, loss = evaluate(*params, X_set, Y_set)
+        print(f"{name + ' accuracy:':19} {accuracy:.4f}  (loss {loss:.3f}; {what})")
+
+    save_params(args.weights, *params)
+    print(f"Saved weights to {args.weights}")
+    if args.plots is not None:
+        X_pic, Y_pic = (test.X, test.Y) if test is not None else (
+            (X_dev, Y_dev) if Y_dev is not None else (X, Y)
+        )
+        written = save_plots(args.plots, history, params, X_pic, Y_pic)
+        print(f"Saved plots to {args.plots}: {', '.join(path.name for path in written)}")
+    return 0

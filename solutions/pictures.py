@@ -1,0 +1,257 @@
+"""Pictures of a trained network: its predictions, its mistakes and its hidden units.
+
+Every function builds a matplotlib Figure without pyplot (no global state, no
+display needed), returns it (a notebook shows it inline when it is the last
+value of a cell) and, when `path` is given, also saves it as a PNG, atomically.
+
+    show_prediction        one test image with the predicted and the actual label
+    plot_prediction_grid   a grid of digits, predicted vs actual, mistakes in red
+    plot_confusion_matrix  how often each digit is taken for each other digit
+    plot_hidden_units      the 10 rows of W1 seen as 28x28 images
+
+The training curves are solutions.train_mnist.plot_history.
+
+Arrays follow the kit's convention: X (784, m) in [0, 1], one image per column;
+Y (m,) integer labels; W1 (n_hidden, 784), b1 (n_hidden, 1), W2 (10, n_hidden),
+b2 (10, 1).
+"""
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .atomic_files import atomic_write
+from .train_mnist import make_predictions
+
+IMAGE_SIDE = 28
+N_CLASSES = 10
+MISTAKE_COLOUR = "tab:red"
+
+
+def save_png(figure: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
+    """Save `figure` as a PNG at `path` atomically (parent folders are created).
+
+    Returns:
+        The path written, as a Path.
+    """
+    with atomic_write(path) as file:
+        figure.savefig(file, format="png", dpi=dpi)
+    return Path(path)
+
+
+def _finish(figure: Figure, path: str | os.PathLike | None) -> Figure:
+    if path is not None:
+        save_png(figure, path)
+    return figure
+
+
+def _as_image(X: np.ndarray, index: int) -> np.ndarray:
+    """Column `index` of X (784, m) as a (28, 28) image."""
+    return X[:, index].reshape(IMAGE_SIDE, IMAGE_SIDE)
+
+
+def _check_index(index: int, m: int) -> None:
+    if not -m <= index < m:
+        raise IndexError(f"image index {index} is out of range: there are {m} images (0..{m - 1})")
+
+
+def show_prediction(
+    index: int,
+    X: np.ndarray,
+    Y: np.ndarray,
+    W1: np.ndarray,
+    b1: np.ndarray,
+    W2: np.ndarray,
+    b2: np.ndarray,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Image `index` of X, titled with the network's prediction and the true label.
+
+    The original notebook's test_prediction, as a Figure:
+
+        prediction = make_predictions(X[:, index:index+1], W1, b1, W2, b2)[0]
+
+    Args:
+        index: which column of X (0..m-1).
+        X: (784, m) images.   Y: (m,) labels.
+        W1 (n_hidden, 784), b1 (n_hidden, 1), W2 (10, n_hidden), b2 (10, 1): the network.
+        path: if given, the figure is also saved there as a PNG.
+
+    Returns:
+        A one-panel Figure, titled "Predicted: 7   Actual: 7" (red when they differ).
+
+    Raises:
+        IndexError: index is not a valid column of X.
+    """
+    _check_index(index, X.shape[1])
+    prediction = int(make_predictions(X[:, [index]], W1, b1, W2, b2)[0])
+    actual = int(Y[index])
+    figure = Figure(figsize=(3.2, 3.6))
+    axes = figure.subplots()
+    axes.imshow(_as_image(X, index), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    axes.set_xticks([])
+    axes.set_yticks([])
+    colour = "black" if prediction == actual else MISTAKE_COLOUR
+    axes.set_title(f"Predicted: {prediction}   Actual: {actual}", color=colour)
+    axes.set_xlabel(f"image {index}")
+    figure.tight_layout()
+    return _finish(figure, path)
+
+
+def plot_prediction_grid(
+    X: np.ndarray,
+    Y: np.ndarray,
+    W1: np.ndarray,
+    b1: np.ndarray,
+    W2: np.ndarray,
+    b2: np.ndarray,
+    *,
+    indices: np.ndarray | list[int] | None = None,
+    columns: int = 6,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """A grid of digits, each titled "predicted (actual)"; mistakes in red, framed.
+
+    Args:
+        X: (784, m) images.   Y: (m,) labels.
+        W1, b1, W2, b2: the network (shapes as in the module docstring).
+        indices: which columns of X to show (default the first 36, or all if fewer).
+        columns: digits per row.
+        path: if given, the figure is also saved there as a PNG.
+
+    Returns:
+        A Figure with one small panel per digit, and a title counting the mistakes.
+
+    Raises:
+        IndexError: an index is not a valid column of X.
+        ValueError: indices is empty, or columns < 1.
+    """
+    m = X.shape[1]
+    indices = np.arange(min(36, m)) if indices is None else np.asarray(indices, dtype=int)
+    if indices.size == 0 or columns < 1:
+        raise ValueError("plot_prediction_grid needs at least one index and columns >= 1")
+    for index in indices:
+        _check_index(int(index), m)
+    predictions = make_predictions(X[:, indices], W1, b1, W2, b2)
+    actual = Y[indices]
+    rows = math.ceil(indices.size / columns)
+    figure = Figure(figsize=(1.4 * columns, 1.55 * rows + 0.5))
+    panels = np.atleast_1d(figure.subplots(rows, columns, squeeze=False).ravel())
+    for panel, index, predicted, truth in zip(panels, indices, predictions, actual):
+        panel.imshow(_as_image(X, int(index)), cmap="gray", vmin=0.0, vmax=1.0)
+        wrong = predicted != truth
+        colour = MISTAKE_COLOUR if wrong else "black"
+        panel.set_title(f"{predicted} ({truth})", color=colour, fontsize=10)
+        for spine in panel.spines.values():
+            spine.set_color(colour)
+            spine.set_linewidth(3 if wrong else 0.5)
+    for panel in panels:
+        panel.set_xticks([])
+        panel.set_yticks([])
+    for panel in panels[indices.size :]:
+        panel.set_visible(False)
+    mistakes = int(np.count_nonzero(predictions != actual))
+    figure.suptitle(
+        f"predicted (actual): {mistakes} mistake{'s' if mistakes != 1 else ''} "
+        f"of {indices.size}, in red"
+    )
+    figure.tight_layout()
+    return _finish(figure, path)
+
+
+def confusion_matrix(predictions: np.ndarray, Y: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
+    """Count how often each true class is predicted as each class.
+
+        counts[i, j] = #{k : Y[k] == i and predictions[k] == j}
+
+    The diagonal holds the correct predictions; counts.sum() == m.
+
+    Args:
+        predictions: (m,) predicted classes in 0..n_classes-1.
+        Y: (m,) true classes in 0..n_classes-1.
+        n_classes: number of classes.
+
+    Returns:
+        (n_classes, n_classes) int64 counts, rows = actual, columns = predicted.
+    """
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(counts, (np.asarray(Y, dtype=int), np.asarray(predictions, dtype=int)), 1)
+    return counts
+
+
+def plot_confusion_matrix(
+    predictions: np.ndarray, Y: np.ndarray, path: str | os.PathLike | None = None
+) -> Figure:
+    """The confusion matrix as a heat map with the count in every cell.
+
+    Args:
+        predictions: (m,) predicted digits.   Y: (m,) true digits.
+        path: if given, the figure is also saved there as a PNG.
+
+    Returns:
+        A Figure: rows are the actual digit, columns the predicted one; the
+        title gives the accuracy (the diagonal's share of all m).
+    """
+    counts = confusion_matrix(predictions, Y)
+    figure = Figure(figsize=(6.4, 5.6))
+    axes = figure.subplots()
+    image = axes.imshow(counts, cmap="Blues")
+    figure.colorbar(image, ax=axes, label="images")
+    threshold = counts.max() / 2 if counts.size else 0
+    for actual in range(N_CLASSES):
+        for predicted in range(N_CLASSES):
+            value = counts[actual, predicted]
+            if value:
+                axes.text(
+                    predicted, actual, str(value), ha="center", va="center", fontsize=8,
+                    color="white" if value > threshold else "black",
+                )
+    axes.set_xticks(range(N_CLASSES))
+    axes.set_yticks(range(N_CLASSES))
+    axes.set_xlabel("predicted digit")
+    axes.set_ylabel("actual digit")
+    total = int(counts.sum())
+    accuracy = np.trace(counts) / total if total else float("nan")
+    axes.set_title(f"Confusion matrix: {total:,} images, accuracy {accuracy:.1%}")
+    figure.tight_layout()
+    return _finish(figure, path)
+
+
+def plot_hidden_units(W1: np.ndarray, path: str | os.PathLike | None = None) -> Figure:
+    """Each hidden unit's incoming weights (a row of W1) drawn as a 28x28 image.
+
+    Unit i computes Z1[i] = W1[i] . x + b1[i]: pixels where W1[i] is positive
+    (red) push it up, negative ones (blue) push it down, so the picture shows
+    the pattern the unit responds to. One colour scale, symmetric about 0, is
+    shared by all units.
+
+    Args:
+        W1: (n_hidden, 784) first-layer weights.
+        path: if given, the figure is also saved there as a PNG.
+
+    Returns:
+        A Figure with one panel per hidden unit (5 per row).
+    """
+    n_hidden = W1.shape[0]
+    columns = min(5, n_hidden)
+    rows = math.ceil(n_hidden / columns)
+    limit = float(np.max(np.abs(W1))) or 1.0
+    figure = Figure(figsize=(2.0 * columns + 1.0, 2.1 * rows + 0.4), layout="constrained")
+    panels = figure.subplots(rows, columns, squeeze=False).ravel()
+    image = None
+    for unit, panel in enumerate(panels):
+        panel.set_xticks([])
+        panel.set_yticks([])
+        if unit >= n_hidden:
+            panel.set_visible(False)
+            continue
+        image = panel.imshow(
+            W1[unit].reshape(IMAGE_SIDE, IMAGE_SIDE), cmap="RdBu_r", vmin=-limit, vmax=limit
+        )
+        panel.set_title(f"unit {unit}", fontsize=10)
+    figure.suptitle("Hidden units: rows of W1 as 28x28 images")
+    figure.colorbar(image, ax=list(panels), shrink=0.8, label="weight")
+    return _finish(figure, path)
