@@ -119,7 +119,8 @@ def test_header_with_wrong_column_count(tmp_path):
         ("3.5", "'3.5' is not an integer"),
         ("1e2", "'1e2' is not an integer"),
         ("nan", "'nan'"),
-        ("99999999999999999999", "'99999999999999999999' is not an integer"),
+        ("99999999999999999999", "'99999999999999999999' is far outside 0-255"),
+        ("-3000000000", "'-3000000000' is far outside 0-255"),
     ],
 )
 def test_cell_that_is_not_an_integer(tmp_path, value, fragment):
