@@ -173,6 +173,7 @@ def test_sample_description_is_one_line_saying_how_to_get_full_mnist(isolated):
     assert "\n" not in data.description
     for fragment in ("sample", "not full MNIST", "mnist-kit download"):
         assert fragment in data.description, f"{fragment!r} missing from {data.description!r}"
+    assert "skipped" not in data.description, "an empty cache is normal, not worth a note"
 
 
 def test_env_folder_without_train_set_is_skipped_with_a_note(isolated, monkeypatch):
@@ -205,7 +206,8 @@ def test_incomplete_cache_is_skipped_with_a_note(isolated):
     images, _ = write_idx_pair(isolated.cache, "train", m=3)
     images.unlink()
     data = isolated("train")
-    assert data.is_sample and "incomplete download cache" in data.description
+    assert data.is_sample and "skipped download cache" in data.description
+    assert "no train-images-idx3-ubyte" in data.description
 
 
 def test_corrupt_file_in_cache_is_an_error_not_a_silent_fallback(isolated):

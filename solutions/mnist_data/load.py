@@ -71,6 +71,7 @@ def files_at(source: Path, split: str) -> SplitFiles:
 
 
 def _same_file(a: Path, b: Path) -> bool:
+    """True when both paths exist and are the same file (links and relative paths resolved)."""
     try:
         return a.exists() and b.exists() and os.path.samefile(a, b)
     except OSError:
@@ -115,21 +116,21 @@ def load_mnist(
     if source is not None and str(source).strip():
         return _load(files_at(Path(source), split), word, sample)
 
-    notes: list[str] = []
+    notes: list[str] = []  # why a place that was looked in did not count
     env_dir = env_data_dir()
-    if env_dir is not None:
-        if not env_dir.is_dir():
-            raise MnistDataError(f"${ENV_VAR}={env_dir}: no such folder (unset it or fix the path)")
+    if env_dir is not None and not env_dir.is_dir():
+        raise MnistDataError(f"${ENV_VAR}={env_dir}: no such folder (unset it or fix the path)")
+    places = [(env_dir, f"${ENV_VAR}"), (cache if cache.is_dir() else None, "download cache")]
+    for folder, via in places:
+        if folder is None:
+            continue
         try:
-            return _load(find_split_files(env_dir, split), word, sample, via=f"${ENV_VAR}")
+            files = find_split_files(folder, split)
         except SplitNotFound as error:
-            notes.append(f"skipped ${ENV_VAR}: {error}")
-    if cache.is_dir():
-        try:
-            return _load(find_split_files(cache, split), word, sample, via="download cache")
-        except SplitNotFound as error:
-            if error.partial:
-                notes.append(f"skipped incomplete download cache: {error}")
+            if via != "download cache" or error.partial:  # an empty cache is the normal case
+                notes.append(f"skipped {via}: {error}")
+            continue
+        return _load(files, word, sample, via=via)
 
     how = "`mnist-kit download` fetches the official files"
     if split == "train":
