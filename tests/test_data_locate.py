@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from data_files import csv_text, expected_xy, write_bytes, write_idx_pair
-from solutions.mnist_data import ENV_VAR, MnistDataError, MnistDataNotFound, default_cache_dir, default_sample_path, load_mnist
+from solutions.mnist_data import CACHE_ENV_VAR, ENV_VAR, MnistDataError, MnistDataNotFound, default_cache_dir, default_sample_path, load_mnist
 from solutions.mnist_data.locate import repo_root
 from test_data_idx import raises_one_line
 
@@ -257,11 +257,21 @@ def test_unknown_split(isolated):
 # --- the real defaults of this repository -----------------------------------------------------
 
 
-def test_repo_root_and_default_locations():
+def test_repo_root_and_default_locations(monkeypatch):
+    monkeypatch.delenv(CACHE_ENV_VAR, raising=False)
     assert repo_root() == REPO
     assert default_cache_dir() == REPO / "data" / "cache"
     assert default_sample_path() == REPO / "data" / "mnist_sample_5k.csv.gz"
     assert "data/cache/" in (REPO / ".gitignore").read_text().splitlines(), "the cache must stay out of git"
+
+
+def test_cache_moved_by_environment_variable(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "elsewhere"))
+    assert default_cache_dir() == tmp_path / "elsewhere"
+    write_idx_pair(tmp_path / "elsewhere", "t10k", m=3)
+    data = load_mnist("test")
+    assert data.Y.size == 3 and "download cache" in data.description
 
 
 def test_default_train_is_the_bundled_sample(tmp_path, monkeypatch):

@@ -18,7 +18,7 @@ Modules, one idea each:
 from .download import DEFAULT_MIRRORS, OFFICIAL_SHA256, Progress, download_mnist
 from .errors import MnistDataError, MnistDataNotFound
 from .load import MnistData, load_mnist
-from .locate import ENV_VAR, default_cache_dir, default_sample_path
+from .locate import CACHE_ENV_VAR, ENV_VAR, default_cache_dir, default_sample_path
 
 __all__ = [
     "load_mnist",
@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_MIRRORS",
     "OFFICIAL_SHA256",
     "ENV_VAR",
+    "CACHE_ENV_VAR",
     "default_cache_dir",
     "default_sample_path",
 ]

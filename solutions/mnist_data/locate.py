@@ -22,6 +22,7 @@ SPLITS = ("train", "test")
 IDX_PREFIX = {"train": "train", "test": "t10k"}
 CSV_NAMES = {"train": ("mnist_train.csv", "mnist_train_small.csv"), "test": ("mnist_test.csv",)}
 ENV_VAR = "MNIST_KIT_DATA"
+CACHE_ENV_VAR = "MNIST_KIT_CACHE"
 SAMPLE_NAME = "mnist_sample_5k.csv.gz"
 
 
@@ -61,8 +62,12 @@ def repo_root() -> Path:
 
 
 def default_cache_dir() -> Path:
-    """Where `mnist-kit download` puts the official files: <repo>/data/cache."""
-    return repo_root() / "data" / "cache"
+    """Where `mnist-kit download` puts the official files: $MNIST_KIT_CACHE, else <repo>/data/cache.
+
+    The variable lets a test (or a user with a shared cache) move it without editing code.
+    """
+    value = os.environ.get(CACHE_ENV_VAR, "").strip()
+    return Path(value).expanduser() if value else repo_root() / "data" / "cache"
 
 
 def default_sample_path() -> Path:
