@@ -69,7 +69,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `mnist-kit` with argv (default sys.argv[1:]); return the exit status."""
     parser, modules = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # --help (0) or a bad option (2), already printed
+        return exit.code if isinstance(exit.code, int) else BAD_USAGE
     if args.command is None:
         parser.print_help(sys.stderr)
         return BAD_USAGE
