@@ -1,7 +1,8 @@
 """Helpers for the tests of the `mnist-kit` command and the pictures.
 
 run_cli runs the real command in a subprocess (as a user would), in a folder
-of the test's own, with $MNIST_KIT_DATA removed so that the user's settings
+of the test's own, as on a fresh clone: $MNIST_KIT_DATA removed and the download
+cache moved to an empty folder, so that what the user has downloaded or set
 cannot change what the tests see.
 """
 
@@ -41,13 +42,17 @@ def run_cli(
     command = [mnist_kit_script()] if script else [sys.executable, "-m", "solutions"]
     return subprocess.run(
         command + [str(arg) for arg in args],
-        cwd=cwd, env=cli_environment(env), capture_output=True, text=True, timeout=timeout,
+        cwd=cwd, env=cli_environment(cwd, env), capture_output=True, text=True,
+        timeout=timeout,
     )
 
 
-def cli_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """This process's environment without $MNIST_KIT_DATA, with the repo importable, plus extra."""
+def cli_environment(cwd: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a fresh clone: this one without $MNIST_KIT_DATA, the download
+    cache moved to an empty place under cwd ($MNIST_KIT_CACHE), the repo importable; plus extra.
+    """
     environment = {k: v for k, v in os.environ.items() if k != "MNIST_KIT_DATA"}
+    environment["MNIST_KIT_CACHE"] = str(Path(cwd) / "mnist-cache")
     environment["PYTHONPATH"] = str(REPO_ROOT)
     environment["MPLBACKEND"] = "Agg"
     environment.update(extra or {})

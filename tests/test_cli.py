@@ -108,7 +108,9 @@ def test_default_train_works_offline_with_no_options(tmp_path):
     result = run_cli("train", "--epochs", "1", cwd=tmp_path)
     assert result.returncode == 0, describe(result)
     assert (tmp_path / "runs" / "weights.npz").is_file(), "default weights path is runs/weights.npz"
-    assert "Training data:" in result.stdout and "Saved weights to runs/weights.npz" in result.stdout
+    assert re.search(r"^Training data: bundled .*sample", result.stdout, re.M), describe(result)
+    assert "No official test set found" in result.stdout, describe(result)
+    assert "Saved weights to runs/weights.npz" in result.stdout, describe(result)
 
 
 def test_evaluate_with_the_console_script_on_the_official_test_set(short_run, shared_mnist):
@@ -167,7 +169,7 @@ def test_ctrl_c_during_training_exits_cleanly_without_weights(tmp_path):
                "--data", str(SAMPLE), "--weights", "w.npz"]
     process = subprocess.Popen(
         command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=cli_environment({"PYTHONUNBUFFERED": "1"}),
+        env=cli_environment(tmp_path, {"PYTHONUNBUFFERED": "1"}),
     )
     try:
         deadline = time.monotonic() + 120
