@@ -1,0 +1,252 @@
+"""How fast does the 784-10-10 network train? One run, the same data, side by side.
+
+    .venv/bin/python benchmarks/training_speed.py            # about a minute
+    .venv/bin/python benchmarks/training_speed.py --help
+
+Full batch: seconds per gradient descent iteration at m = 59,000 (the original
+notebook's training size) for
+
+    notebook     the original notebook's float64 code (benchmarks/notebook_baseline.py)
+    textbook     the reference stage functions, float64, one iteration of
+                 solutions.descent.gradient_descent's loop (forward_prop,
+                 backward_prop, update_params, accuracy and loss for the history)
+    reference    what `mnist-kit train --preset original` runs: one
+                 solutions.fast_training.gradient_descent_step, float32, chunked
+    torch        the same step in PyTorch on the CPU, by hand, float32
+                 (benchmarks/torch_baseline.py; only when torch is installed)
+
+each as the median (and the minimum) of --repeats timed iterations after one
+warm-up, taken round-robin so that a burst of load elsewhere on the machine
+hits every implementation alike, and as a speed-up over the notebook's code.
+
+Mini-batch: seconds per epoch of solutions.train_mnist.mini_batch_gradient_descent
+with the default `mnist-kit train` configuration (the "better" preset: batches of 32,
+He init, weight decay, shifted images), on the 4,500 training images of the bundled
+5k sample (500 held out, as the CLI does) and on m = 59,000.
+
+The images are the 10,000 official MNIST test images (from ../shared/mnist or
+wherever solutions.mnist_data finds them) repeated to m columns, or, when they
+are not found, random images with MNIST's shape, dtype and share of blank pixels.
+Timing does not depend on which digits they are.
+
+This is a benchmark, not a test: it checks no numbers. tests/test_fast_training.py
+checks that the reference computes the same gradients as the textbook form.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import notebook_baseline
+from solutions.backprop import backward_prop, cross_entropy
+from solutions.commands.train import PRESETS
+from solutions.descent import get_accuracy, get_predictions, update_params
+from solutions.fast_training import DEFAULT_CHUNK_SIZE, Workspace, gradient_descent_step
+from solutions.forward import forward_prop, init_params
+from solutions.mnist_data import MnistDataError, load_mnist
+from solutions.train_mnist import mini_batch_gradient_descent
+
+try:
+    import torch
+
+    import torch_baseline
+except ImportError:
+    torch = None
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_MNIST = REPO.parent / "shared" / "mnist"
+BUNDLED_SAMPLE = REPO / "data" / "mnist_sample_5k.csv.gz"
+ALPHA = 0.1
+
+
+def machine_description() -> list[str]:
+    """Lines saying what this ran on: CPU, cores, NumPy and its BLAS, thread counts."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
+    lines = [
+        f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        f"numpy {np.__version__}, BLAS {blas.get('name', '?')} {blas.get('version', '')}".rstrip(),
+    ]
+    try:
+        from threadpoolctl import threadpool_info
+
+        for pool in threadpool_info():
+            lines.append(
+                f"  thread pool: {pool['internal_api']} {pool.get('version') or ''} "
+                f"{pool.get('architecture') or ''} threads={pool['num_threads']}".replace("  ", " ")
+            )
+    except ImportError:
+        lines.append("  (pip install threadpoolctl to see the BLAS kernel and thread counts)")
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        lines.append(f"  {name}={os.environ[name]}" if name in os.environ else f"  {name} not set")
+    if torch is not None:
+        lines.append(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    else:
+        lines.append("torch not installed: no torch column (pip install -e '.[torch]')")
+    return lines
+
+
+def benchmark_images(m: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """X (784, m) float64 in [0, 1] and Y (m,) int64, and a line saying what they are."""
+    try:
+        source = SHARED_MNIST if SHARED_MNIST.is_dir() else None
+        test = load_mnist("test", source)
+        repeats = -(-m // test.Y.size)
+        X = np.tile(test.X, repeats)[:, :m]
+        Y = np.tile(test.Y, repeats)[:m]
+        return np.ascontiguousarray(X), Y, f"the official test images repeated to m = {m:,}"
+    except MnistDataError:
+        rng = np.random.default_rng(0)
+        pixels = rng.integers(0, 256, size=(784, m), dtype=np.uint8)
+        pixels[rng.random((784, m)) < 0.81] = 0  # about 81% of MNIST's pixels are blank
+        return pixels / 255.0, rng.integers(0, 10, size=m), f"random MNIST-like images, m = {m:,}"
+
+
+def time_round_robin(
+    steps: dict[str, Callable[[], object]], repeats: int
+) -> dict[str, list[float]]:
+    """Seconds of each call: one warm-up call each, then `repeats` rounds of one call each."""
+    for step in steps.values():
+        step()
+    seconds: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            seconds[name].append(time.perf_counter() - start)
+    return seconds
+
+
+def full_batch_steps(
+    X: np.ndarray, Y: np.ndarray, chunk_sizes: list[int]
+) -> dict[str, Callable[[], object]]:
+    """One full-batch iteration of each implementation, as a function of no arguments.
+
+    Each keeps its own parameters and takes a real step every call (so the
+    numbers in the arrays are those of actual training, not a frozen start).
+    """
+    steps: dict[str, Callable[[], object]] = {}
+
+    np.random.seed(0)
+    notebook = {"params": notebook_baseline.init_params()}
+
+    def notebook_step() -> None:
+        with np.errstate(over="ignore", invalid="ignore"):  # the unstabilised softmax
+            notebook["params"] = notebook_baseline.iteration(notebook["params"], X, Y, ALPHA)
+
+    steps["notebook (float64)"] = notebook_step
+
+    textbook = {"params": init_params(seed=0)}
+    history: dict[str, list[float]] = {}
+
+    def textbook_step() -> None:
+        # The body of solutions.descent.gradient_descent's loop, history included.
+        W1, b1, W2, b2 = textbook["params"]
+        Z1, A1, Z2, A2 = forward_prop(W1, b1, W2, b2, X)
+        dW1, db1, dW2, db2 = backward_prop(Z1, A1, Z2, A2, W1, W2, X, Y)
+        textbook["params"] = update_params(W1, b1, W2, b2, dW1, db1, dW2, db2, ALPHA)
+        history.setdefault("accuracy", []).append(get_accuracy(get_predictions(A2), Y))
+        history.setdefault("loss", []).append(cross_entropy(A2, Y))
+
+    steps["textbook (float64)"] = textbook_step
+
+    X32 = X.astype(np.float32)
+    for chunk_size in chunk_sizes:
+        params = tuple(p.astype(np.float32) for p in init_params(seed=0))
+        workspace = Workspace.for_shapes(784, 10, 10, min(chunk_size, Y.size))
+
+        def reference_step(params=params, workspace=workspace) -> None:
+            gradient_descent_step(params, X32, Y, ALPHA, workspace, with_loss=True)
+
+        label = "reference (float32)"
+        if chunk_sizes != [DEFAULT_CHUNK_SIZE]:
+            label = f"reference, chunk {chunk_size}" if chunk_size < Y.size else "reference, no chunks"
+        steps[label] = reference_step
+
+    if torch is not None:
+        torch_state = dict(zip(("params", "X", "Y"), torch_baseline.to_tensors(init_params(seed=0), X, Y)))
+
+        def torch_step() -> None:
+            torch_state["params"] = torch_baseline.iteration(
+                torch_state["params"], torch_state["X"], torch_state["Y"], ALPHA
+            )
+
+        steps["torch (float32, by hand)"] = torch_step
+    return steps
+
+
+def report_full_batch(seconds: dict[str, list[float]]) -> None:
+    """The table: median and minimum seconds per iteration, speed-up over the notebook."""
+    baseline = statistics.median(seconds["notebook (float64)"])
+    print(f"{'implementation':28} {'median s/iter':>14} {'min s/iter':>11} {'vs notebook':>12}")
+    for name, values in seconds.items():
+        median = statistics.median(values)
+        print(f"{name:28} {median:14.4f} {min(values):11.4f} {baseline / median:11.2f}x")
+
+
+def time_minibatch_epochs(X: np.ndarray, Y: np.ndarray, repeats: int) -> list[float]:
+    """Seconds per epoch of mini_batch_gradient_descent with the CLI's default preset."""
+    preset = PRESETS["better"]
+    seconds = []
+    for repeat in range(repeats + 1):  # the first is the warm-up
+        start = time.perf_counter()
+        mini_batch_gradient_descent(
+            X, Y, preset.alpha, 1, preset.batch_size, seed=repeat, n_hidden=preset.n_hidden,
+            init=preset.init, weight_decay=preset.weight_decay, augment=preset.augment,
+            history={}, print_every=0,
+        )
+        seconds.append(time.perf_counter() - start)
+    return seconds[1:]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--m", type=int, default=59_000, help="training images (default 59,000)")
+    parser.add_argument("--repeats", type=int, default=9, help="timed iterations each (default 9)")
+    parser.add_argument(
+        "--chunk-sizes", type=int, nargs="+", default=[DEFAULT_CHUNK_SIZE],
+        help=f"time the reference with these chunk sizes (default {DEFAULT_CHUNK_SIZE})",
+    )
+    parser.add_argument("--skip-minibatch", action="store_true", help="only the full-batch table")
+    args = parser.parse_args(argv)
+
+    print("\n".join(machine_description()))
+    X, Y, what = benchmark_images(args.m)
+    print(f"data: {what}\n")
+
+    print(f"Full-batch gradient descent, 784-10-10, m = {args.m:,}: "
+          f"median of {args.repeats} iterations after a warm-up")
+    report_full_batch(time_round_robin(full_batch_steps(X, Y, args.chunk_sizes), args.repeats))
+
+    if not args.skip_minibatch:
+        preset = PRESETS["better"]
+        print(f"\nMini-batch gradient descent (mnist-kit train's default: {preset.describe()}), "
+              f"seconds per epoch, median of 3 after a warm-up")
+        try:
+            sample = load_mnist("train", BUNDLED_SAMPLE)
+            X_sample, Y_sample = sample.X[:, 500:], sample.Y[500:]
+            per_epoch = statistics.median(time_minibatch_epochs(X_sample, Y_sample, 3))
+            print(f"  bundled sample, m = {Y_sample.size:,}: {per_epoch:.3f} s/epoch")
+        except MnistDataError as error:
+            print(f"  bundled sample not readable: {error}")
+        per_epoch = statistics.median(time_minibatch_epochs(X, Y, 3))
+        print(f"  m = {Y.size:,}: {per_epoch:.3f} s/epoch")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

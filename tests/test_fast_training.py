@@ -1,0 +1,221 @@
+"""The fast float32 training step computes what the textbook stage functions compute.
+
+solutions/fast_training.py rearranges forward_prop + backward_prop + update_params
+for speed (float32, chunks of columns, in-place buffers). These tests hold it to
+the float64 textbook form, the reference, on several shapes: m = 1, m a multiple
+of the chunk size, m not a multiple, chunks of one column, a chunk wider than m.
+
+Tolerance: float32 carries about 7 significant digits; the observed difference
+from the float64 textbook is about 3e-7 of the largest entry of each gradient.
+Every comparison allows 1e-5 of that largest entry (30 times the observed
+difference), far below what any mistake in the equations would give.
+
+Speed is measured by benchmarks/training_speed.py, never asserted here.
+"""
+
+import re
+
+import numpy as np
+import pytest
+
+from solutions.backprop import backward_prop, cross_entropy
+from solutions.descent import get_accuracy, get_predictions, gradient_descent, update_params
+from solutions.fast_training import (
+    DEFAULT_CHUNK_SIZE,
+    Workspace,
+    fast_gradient_descent,
+    full_batch_gradients,
+    gradient_descent_step,
+)
+from solutions.forward import forward_prop, init_params
+
+RELATIVE_TOLERANCE = 1e-5
+NAMES = ("dW1", "db1", "dW2", "db2")
+
+
+def mnist_like(n_in: int, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """X (n_in, m) float64 in [0, 1], about 80% zeros like MNIST's pixels; Y (m,) labels 0..9."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((n_in, m)) * (rng.random((n_in, m)) < 0.2)
+    return X, rng.integers(0, 10, size=m)
+
+
+def as_float32(arrays):
+    return tuple(np.asarray(a, dtype=np.float32) for a in arrays)
+
+
+def assert_close_to_reference(fast, reference, names, what):
+    """Each fast array within RELATIVE_TOLERANCE * max|reference| of the reference array."""
+    for name, fast_value, reference_value in zip(names, fast, reference):
+        assert fast_value.shape == reference_value.shape, (
+            f"{what}: {name} has shape {fast_value.shape}, the textbook's has {reference_value.shape}"
+        )
+        scale = max(float(np.abs(reference_value).max()), 1e-12)
+        worst = float(np.abs(fast_value - reference_value).max())
+        assert worst <= RELATIVE_TOLERANCE * scale, (
+            f"{what}: {name} differs from the textbook's by up to {worst:.3g}, "
+            f"more than {RELATIVE_TOLERANCE:g} x its largest entry {scale:.3g}; "
+            "a chunk left out, a missing 1/m, or a wrong equation would do this"
+        )
+
+
+# (n_in, m, chunk_size): m = 1; m a multiple of the chunk; m not a multiple;
+# chunks of 1 column; a chunk as wide as m; the default chunk with a short last chunk.
+SHAPES = [
+    (784, 1, DEFAULT_CHUNK_SIZE),
+    (784, 256, 128),
+    (784, 300, 128),
+    (20, 37, 5),
+    (784, 6, 1),
+    (784, 500, 500),
+    (784, DEFAULT_CHUNK_SIZE + 77, DEFAULT_CHUNK_SIZE),
+]
+
+
+@pytest.mark.parametrize("init", ["uniform", "he"])
+@pytest.mark.parametrize(("n_in", "m", "chunk_size"), SHAPES)
+def test_gradients_match_the_textbook_backward_prop(n_in, m, chunk_size, init):
+    X, Y = mnist_like(n_in, m, seed=m)
+    params = init_params(n_in, 10, 10, seed=1, init=init)
+    W1, b1, W2, b2 = params
+    expected = backward_prop(*forward_prop(W1, b1, W2, b2, X), W1, W2, X, Y)
+
+    workspace = Workspace.for_shapes(n_in, 10, 10, chunk_size)
+    gradients, _ = full_batch_gradients(*as_float32(params), X.astype(np.float32), Y, workspace)
+
+    assert all(g.dtype == np.float32 for g in gradients)
+    assert_close_to_reference(
+        gradients, expected, NAMES,
+        f"full_batch_gradients on X {X.shape} in chunks of {chunk_size}, {init} init",
+    )
+
+
+@pytest.mark.parametrize(("n_in", "m", "chunk_size"), SHAPES)
+def test_loss_and_correct_count_match_the_textbook(n_in, m, chunk_size):
+    X, Y = mnist_like(n_in, m, seed=m + 1)
+    params = init_params(n_in, 10, 10, seed=2, init="he")
+    A2 = forward_prop(*params, X)[3]
+
+    workspace = Workspace.for_shapes(n_in, 10, 10, chunk_size)
+    _, result = full_batch_gradients(
+        *as_float32(params), X.astype(np.float32), Y, workspace, with_loss=True
+    )
+
+    assert result.correct == round(get_accuracy(get_predictions(A2), Y) * m)
+    assert result.loss == pytest.approx(cross_entropy(A2, Y), rel=RELATIVE_TOLERANCE)
+
+
+def test_loss_is_left_out_unless_asked_for():
+    X, Y = mnist_like(20, 9, seed=0)
+    params = as_float32(init_params(20, 10, 10, seed=0))
+    _, result = full_batch_gradients(*params, X.astype(np.float32), Y, Workspace.for_shapes(20, 10, 10, 4))
+    assert result.loss is None
+
+
+def test_a_confidently_wrong_answer_costs_the_same_clipped_loss_as_the_textbook():
+    # b2 makes class 0 about e^100 times likelier than the rest: every label-1
+    # column has a probability of about e^-100 for its truth, below float32's
+    # normal range, clipped at 1e-12 as cross_entropy does: -log(1e-12) = 27.63.
+    X, _ = mnist_like(20, 6, seed=3)
+    Y = np.array([1, 1, 0, 1, 0, 1])
+    W1, b1, W2, b2 = init_params(20, 10, 10, seed=3, init="he")
+    W2 = np.zeros_like(W2)
+    b2 = np.zeros_like(b2)
+    b2[0] = 100.0
+    expected = cross_entropy(forward_prop(W1, b1, W2, b2, X)[3], Y)
+    assert expected == pytest.approx(4 / 6 * -np.log(1e-12))  # the case this test is about
+
+    _, result = full_batch_gradients(
+        *as_float32((W1, b1, W2, b2)), X.astype(np.float32), Y,
+        Workspace.for_shapes(20, 10, 10, 4), with_loss=True,
+    )
+    assert result.loss == pytest.approx(expected, rel=RELATIVE_TOLERANCE)
+
+
+def test_the_workspace_can_be_reused_without_leaking_one_step_into_the_next():
+    X, Y = mnist_like(30, 11, seed=4)
+    params = as_float32(init_params(30, 10, 10, seed=4))
+    workspace = Workspace.for_shapes(30, 10, 10, 4)
+    first, _ = full_batch_gradients(*params, X.astype(np.float32), Y, workspace)
+    second, _ = full_batch_gradients(*params, X.astype(np.float32), Y, workspace)
+    for name, a, b in zip(NAMES, first, second):
+        np.testing.assert_array_equal(a, b, err_msg=f"{name} changed between two identical calls")
+
+
+@pytest.mark.parametrize(("m", "chunk_size"), [(1, 8), (50, 16), (64, 16)])
+def test_one_step_updates_the_parameters_in_place_like_update_params(m, chunk_size):
+    X, Y = mnist_like(784, m, seed=5)
+    params = init_params(seed=5)
+    W1, b1, W2, b2 = params
+    gradients = backward_prop(*forward_prop(W1, b1, W2, b2, X), W1, W2, X, Y)
+    expected = update_params(W1, b1, W2, b2, *gradients, alpha=0.5)
+
+    fast_params = as_float32(params)
+    arrays_before = [id(p) for p in fast_params]
+    gradient_descent_step(
+        fast_params, X.astype(np.float32), Y, 0.5, Workspace.for_shapes(784, 10, 10, chunk_size)
+    )
+
+    assert [id(p) for p in fast_params] == arrays_before
+    assert_close_to_reference(
+        fast_params, expected, ("W1", "b1", "W2", "b2"), f"gradient_descent_step on m = {m}"
+    )
+
+
+@pytest.mark.parametrize("chunk_size", [7, DEFAULT_CHUNK_SIZE])
+def test_fast_gradient_descent_trains_like_gradient_descent(chunk_size, capsys):
+    X, Y = mnist_like(784, 300, seed=6)
+    expected_history: dict[str, list[float]] = {}
+    expected = gradient_descent(X, Y, 0.1, 25, seed=7, history=expected_history, print_every=10)
+    expected_lines = capsys.readouterr().out
+
+    history: dict[str, list[float]] = {}
+    trained = fast_gradient_descent(
+        X, Y, 0.1, 25, seed=7, history=history, print_every=10, chunk_size=chunk_size
+    )
+    lines = capsys.readouterr().out
+
+    assert all(p.dtype == np.float64 for p in trained)
+    assert_close_to_reference(trained, expected, ("W1", "b1", "W2", "b2"), "after 25 iterations")
+    assert re.fullmatch(r"(Iteration: \d+  Accuracy: \d\.\d{3}\n){3}", lines), lines
+    assert lines == expected_lines
+    assert history.keys() == expected_history.keys() == {"accuracy", "loss"}
+    assert history["accuracy"] == expected_history["accuracy"]
+    np.testing.assert_allclose(history["loss"], expected_history["loss"], rtol=RELATIVE_TOLERANCE)
+
+
+def test_fast_gradient_descent_is_silent_with_print_every_zero_and_needs_no_history(capsys):
+    X, Y = mnist_like(784, 10, seed=8)
+    W1, b1, W2, b2 = fast_gradient_descent(X, Y, 0.1, 3, seed=0, print_every=0)
+    assert capsys.readouterr().out == ""
+    assert (W1.shape, b1.shape, W2.shape, b2.shape) == ((10, 784), (10, 1), (10, 10), (10, 1))
+
+
+def test_fast_gradient_descent_leaves_the_callers_arrays_alone():
+    X, Y = mnist_like(784, 20, seed=9)
+    X32 = X.astype(np.float32)
+    X_before, Y_before = X32.copy(), Y.copy()
+    fast_gradient_descent(X32, Y, 0.1, 2, seed=0, print_every=0, chunk_size=8)
+    np.testing.assert_array_equal(X32, X_before)
+    np.testing.assert_array_equal(Y, Y_before)
+
+
+@pytest.mark.parametrize(
+    ("X", "Y", "chunk_size", "message"),
+    [
+        (np.zeros(784), np.zeros(1, int), 8, r"X must be a 2-D \(n_in, m\) array, got shape \(784,\)"),
+        (np.zeros((784, 0)), np.zeros(0, int), 8, r"X has no columns \(m = 0\)"),
+        (np.full((784, 2), "a"), np.zeros(2, int), 8, r"X must hold real numbers, got dtype <U1"),
+        (np.zeros((784, 3)), np.zeros(2, int), 8, r"Y must have shape \(3,\) to match X \(784, 3\), got \(2,\)"),
+        (np.zeros((784, 2)), np.zeros((2, 1), int), 8, r"Y must have shape \(2,\)"),
+        (np.zeros((784, 2)), np.array([0.0, 1.0]), 8, r"Y must hold integer labels, got dtype float64"),
+        (np.zeros((784, 2)), np.array([3, 10]), 8, r"labels must be in 0\.\.9, got values from 3 to 10"),
+        (np.zeros((784, 2)), np.array([-1, 2]), 8, r"labels must be in 0\.\.9, got values from -1 to 2"),
+        (np.zeros((784, 2)), np.array([0, 1]), 0, r"chunk_size must be a positive integer, got 0"),
+        (np.zeros((784, 2)), np.array([0, 1]), 2.5, r"chunk_size must be a positive integer, got 2\.5"),
+        (np.zeros((784, 2)), np.array([0, 1]), True, r"chunk_size must be a positive integer, got True"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message_saying_what_is_wrong(X, Y, chunk_size, message):
+    with pytest.raises(ValueError, match=message):
+        fast_gradient_descent(X, Y, 0.1, 1, print_every=0, chunk_size=chunk_size)
