@@ -8,6 +8,13 @@ import gzip
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+from solutions.mnist_data import MnistDataError
+
+# Label counts of the official 10,000-image test set (published widely, e.g. in torchvision's docs).
+T10K_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+T10K_FIRST_LABELS = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
 
 
 def tiny_images(m: int = 3) -> np.ndarray:
@@ -76,3 +83,15 @@ def assert_same_array(actual: np.ndarray, expected: np.ndarray, what: str) -> No
             f"{what}: {int(different.sum()):,} entries differ; first at {tuple(map(int, first))}: "
             f"got {actual[first]!r}, expected {expected[first]!r}"
         )
+
+
+def raises_one_line(call, *fragments):
+    """Assert that call() raises MnistDataError whose one-line message holds every fragment."""
+    with pytest.raises(MnistDataError) as caught:
+        call()
+    message = str(caught.value)
+    assert "\n" not in message, f"the message should be one line, got: {message!r}"
+    for fragment in fragments:
+        assert str(fragment) in message, f"expected {fragment!r} in the error message, got: {message!r}"
+    assert caught.value.__cause__ is None, "the error should not chain a low-level traceback"
+    return message

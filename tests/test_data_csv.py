@@ -6,11 +6,10 @@ import hashlib
 import numpy as np
 import pytest
 
-from data_files import assert_same_array, csv_text, expected_xy, write_bytes
-from solutions.mnist_data import MnistDataError, default_sample_path
+from data_files import T10K_FIRST_LABELS, assert_same_array, csv_text, expected_xy, raises_one_line, write_bytes
+from solutions.mnist_data import default_sample_path
 from solutions.mnist_data.csv_files import read_mnist_csv
 from solutions.mnist_data.idx import load_idx_pair
-from test_data_idx import T10K_FIRST_LABELS, raises_one_line
 
 
 @pytest.mark.parametrize("header", [True, False], ids=["kaggle-header", "colab-no-header"])

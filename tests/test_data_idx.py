@@ -5,13 +5,20 @@ import gzip
 import numpy as np
 import pytest
 
-from data_files import assert_same_array, expected_xy, idx_bytes, tiny_images, tiny_labels, write_bytes, write_idx_pair
-from solutions.mnist_data import MnistDataError
+from data_files import (
+    T10K_FIRST_LABELS,
+    T10K_LABEL_COUNTS,
+    assert_same_array,
+    expected_xy,
+    idx_bytes,
+    raises_one_line,
+    tiny_images,
+    tiny_labels,
+    write_bytes,
+    write_idx_pair,
+)
 from solutions.mnist_data.idx import load_idx_pair, read_idx_images, read_idx_labels
 
-# Label counts of the official 10,000-image test set (published widely, e.g. in torchvision's docs).
-T10K_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-T10K_FIRST_LABELS = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
 
 
 @pytest.mark.parametrize("gz", [True, False], ids=["gzipped", "uncompressed"])
@@ -50,18 +57,6 @@ def test_real_train_labels(shared_mnist):
     labels = read_idx_labels(shared_mnist / "train-labels-idx1-ubyte.gz")
     assert labels.shape == (60_000,)
     assert labels[:5].tolist() == [5, 0, 4, 1, 9]
-
-
-def raises_one_line(call, *fragments):
-    """Assert that call() raises MnistDataError whose one-line message holds every fragment."""
-    with pytest.raises(MnistDataError) as caught:
-        call()
-    message = str(caught.value)
-    assert "\n" not in message, f"the message should be one line, got: {message!r}"
-    for fragment in fragments:
-        assert str(fragment) in message, f"expected {fragment!r} in the error message, got: {message!r}"
-    assert caught.value.__cause__ is None, "the error should not chain a low-level traceback"
-    return message
 
 
 def test_missing_file(tmp_path):

@@ -6,10 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_files import csv_text, expected_xy, write_bytes, write_idx_pair
+from data_files import csv_text, expected_xy, raises_one_line, write_bytes, write_idx_pair
 from solutions.mnist_data import CACHE_ENV_VAR, ENV_VAR, MnistDataError, MnistDataNotFound, default_cache_dir, default_sample_path, load_mnist
 from solutions.mnist_data.locate import repo_root
-from test_data_idx import raises_one_line
 
 REPO = Path(__file__).resolve().parent.parent
 
