@@ -294,6 +294,23 @@ def test_every_mirror_fails_names_the_file_and_each_error(mirrors, t10k, tmp_pat
     assert leftovers(tmp_path) == []
 
 
+def test_a_file_no_mirror_has_does_not_stop_the_others(mirrors, t10k, tmp_path):
+    bodies, sums = t10k
+    mirrors.serve("good", T10K[1], Reply(bodies[T10K[1]]))  # the images are on no mirror
+    message = raises_download_error(
+        lambda: download_mnist(tmp_path, [mirrors.url("good")], checksums=sums, timeout=TIMEOUT, progress=quiet()),
+        f"could not download {T10K[0]}",
+    )
+    assert T10K[1] not in message
+    assert leftovers(tmp_path) == [T10K[1]], "the file that was found is kept, verified"
+
+
+def test_local_folder_as_a_file_url_mirror(shared_mnist, t10k, tmp_path):
+    _, sums = t10k
+    download_mnist(tmp_path, [shared_mnist.as_uri() + "/"], checksums=sums, timeout=TIMEOUT, progress=quiet())
+    assert leftovers(tmp_path) == sorted(T10K)
+
+
 def test_interrupt_mid_write_leaves_no_part_file(mirrors, t10k, tmp_path):
     bodies, sums = t10k
     name = T10K[0]

@@ -70,7 +70,7 @@ class Progress:
     def start(self, name: str, url: str, total: int | None) -> None:
         """A transfer of `total` bytes (None when unknown) begins."""
         self._name, self._total, self._received, self._shown = name, total, 0, -1
-        size = f" ({total / 1e6:.1f} MB)" if total else ""
+        size = f" ({_megabytes(total)})" if total else ""
         self.say(f"{name}: downloading from {url}{size}")
 
     def advance(self, received: int) -> None:
@@ -90,6 +90,11 @@ class Progress:
             print("\r", end="", file=self.stream)
             self._line_open = False
         self.say(f"{self._name}: {message}")
+
+
+def _megabytes(size: int) -> str:
+    """'1.6 MB', '0.03 MB': enough digits to tell a small file from an empty one."""
+    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e6:.2g} MB"
 
 
 def sha256_of(path: Path) -> str:
@@ -128,9 +133,8 @@ def _fetch(url: str, target: Path, expected_sha256: str, timeout: float, progres
         raise DownloadProblem(f"HTTP {error.code} {error.reason}") from None
     except urllib.error.URLError as error:
         raise DownloadProblem(f"cannot connect ({error.reason})") from None
-    except http.client.IncompleteRead as error:
-        raise DownloadProblem(f"connection closed early: got {len(error.partial):,} more bytes, "
-                              f"{error.expected:,} were missing") from None
+    except http.client.IncompleteRead:
+        raise DownloadProblem("incomplete: the connection closed before the end of the file") from None
     except TimeoutError:
         raise DownloadProblem(f"timed out (nothing received for {timeout:g} s)") from None
     except (http.client.HTTPException, OSError) as error:  # connection reset, disk full, ...
@@ -158,8 +162,9 @@ def download_mnist(
         The paths of the verified files, in the order of `checksums`.
 
     Raises:
-        MnistDataError: every mirror failed for a file; the message names the
-            file and each mirror's error. Files already verified are kept.
+        MnistDataError: every mirror failed for some file (the others are still
+            fetched); the message names each such file and each mirror's error.
+            Files already verified are kept.
     """
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     progress = progress if progress is not None else Progress()
@@ -171,7 +176,7 @@ def download_mnist(
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise MnistDataError(f"{cache}: cannot create the cache folder ({error})") from None
-    paths = []
+    paths, failed = [], []
     for name, expected in checksums.items():
         target = cache / name
         paths.append(target)
@@ -181,19 +186,19 @@ def download_mnist(
                 continue
             target.unlink()
             progress.say(f"{name}: deleted {target}, its SHA-256 was wrong; downloading it again")
-        failures = []
+        errors = []
         for mirror in mirrors:
             url = mirror.rstrip("/") + "/" + name
             try:
                 _fetch(url, target, expected, timeout, progress)
             except DownloadProblem as problem:
-                failures.append(f"{url}: {problem}")
+                errors.append(f"{url}: {problem}")
                 progress.say(f"{name}: {url} failed: {problem}")
                 continue
             progress.finish(f"downloaded and verified -> {target}")
             break
         else:
-            raise MnistDataError(
-                f"could not download {name} from any mirror: " + "; ".join(failures)
-            )
+            failed.append(f"could not download {name} from any mirror ({'; '.join(errors)})")
+    if failed:
+        raise MnistDataError(" | ".join(failed))
     return paths
