@@ -90,7 +90,9 @@ def test_explicit_folder_with_only_labels_is_an_error(isolated):
     folder = isolated.tmp / "d"
     images, _ = write_idx_pair(folder, "train", m=3)
     images.unlink()
-    raises_one_line(lambda: isolated("train", folder), folder, "train-labels-idx1-ubyte.gz", "no train-images-idx3-ubyte")
+    raises_one_line(
+        lambda: isolated("train", folder), folder, "train-labels-idx1-ubyte.gz", "no train-images-idx3-ubyte", "mnist-kit download"
+    )
 
 
 def test_explicit_folder_with_only_images_is_an_error(isolated):

@@ -113,8 +113,13 @@ def load_mnist(
     sample = Path(sample_path) if sample_path is not None else default_sample_path()
     word = SPLIT_WORDS[split]
 
+    how = "`mnist-kit download` fetches the official files"
     if source is not None and str(source).strip():
-        return _load(files_at(Path(source), split), word, sample)
+        try:
+            files = files_at(Path(source), split)
+        except SplitNotFound as error:
+            raise SplitNotFound(f"{error}; {how}", error.partial) from None
+        return _load(files, word, sample)
 
     notes: list[str] = []  # why a place that was looked in did not count
     env_dir = env_data_dir()
@@ -132,7 +137,6 @@ def load_mnist(
             continue
         return _load(files, word, sample, via=via)
 
-    how = "`mnist-kit download` fetches the official files"
     if split == "train":
         if not sample.is_file():
             raise MnistDataNotFound(
