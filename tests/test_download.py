@@ -9,9 +9,11 @@ import gzip
 import hashlib
 import http.server
 import io
+import os
 import re
 import socket
 import threading
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -316,14 +318,33 @@ def test_interrupt_mid_write_leaves_no_part_file(mirrors, t10k, tmp_path):
     name = T10K[0]
     mirrors.serve("good", name, Reply(bodies[name]))
 
+    seen_while_writing = []
+
     class CtrlC(Progress):
         def advance(self, received):
             super().advance(received)
+            seen_while_writing.extend(leftovers(tmp_path))
             raise KeyboardInterrupt  # as if the user pressed Ctrl-C after the first chunk was written
 
     with pytest.raises(KeyboardInterrupt):
         download_mnist(tmp_path, [mirrors.url("good")], checksums={name: sums[name]}, timeout=TIMEOUT, progress=CtrlC(io.StringIO()))
+    assert len(seen_while_writing) == 1 and re.fullmatch(rf"\.{re.escape(name)}\.\w+\.part", seen_while_writing[0]), (
+        f"while downloading, only a .part file should exist (the name remove_stale_parts looks for): {seen_while_writing}"
+    )
     assert leftovers(tmp_path) == []
+
+
+def test_part_file_left_by_a_killed_download_is_removed_but_a_live_one_is_not(mirrors, t10k, tmp_path):
+    bodies, sums = t10k
+    name = T10K[1]
+    mirrors.serve("good", name, Reply(bodies[name]))
+    abandoned, live = tmp_path / f".{name}.k1ll3d.part", tmp_path / f".{name}.al1ve.part"
+    abandoned.write_bytes(b"half a file")
+    live.write_bytes(b"being written")
+    an_hour_ago = time.time() - 3600
+    os.utime(abandoned, (an_hour_ago, an_hour_ago))
+    download_mnist(tmp_path, [mirrors.url("good")], checksums={name: sums[name]}, timeout=TIMEOUT, progress=quiet())
+    assert leftovers(tmp_path) == sorted([name, live.name])
 
 
 def test_no_mirrors(tmp_path):

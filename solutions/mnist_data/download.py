@@ -6,13 +6,15 @@ is tried in turn. The body is streamed into a temporary ``.part`` file beside
 the target while its SHA-256 is computed; only a complete body whose sum is the
 official one is renamed into place (solutions.atomic_files.atomic_write). A
 short body, a wrong sum, a network error or an interrupt (Ctrl-C) deletes the
-``.part`` file, so the cache never holds a partial or unverified file.
+``.part`` file, so the cache never holds a partial or unverified file (one
+left by a process killed outright is removed by the next download).
 """
 
 import hashlib
 import http.client
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
@@ -106,6 +108,26 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def remove_stale_parts(cache: Path, name: str, older_than: float) -> list[Path]:
+    """Delete temporary files of `name` that no download has written to for `older_than` seconds.
+
+    atomic_write removes its temporary file on any exception, but a process that
+    is killed outright (SIGKILL, power loss) cannot; such a leftover is
+    ``.<name>.<random>.part``. A live download writes to its file at least every
+    `timeout` seconds, so an older one is abandoned.
+    """
+    now = time.time()
+    removed = []
+    for part in cache.glob(f".{name}.*.part"):
+        try:
+            if now - part.stat().st_mtime > older_than:
+                part.unlink()
+                removed.append(part)
+        except FileNotFoundError:  # another process just finished or removed it
+            pass
+    return removed
+
+
 def _fetch(url: str, target: Path, expected_sha256: str, timeout: float, progress: Progress) -> None:
     """Stream `url` into `target` via a .part file; raise DownloadProblem unless complete and verified."""
     try:
@@ -180,6 +202,8 @@ def download_mnist(
     for name, expected in checksums.items():
         target = cache / name
         paths.append(target)
+        for part in remove_stale_parts(cache, name, older_than=2 * timeout + 60):
+            progress.say(f"{name}: removed {part.name}, left by a download that was killed")
         if target.is_file():
             if sha256_of(target) == expected:
                 progress.say(f"{name}: already downloaded and verified ({target})")
