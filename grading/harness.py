@@ -24,6 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 from .errors import LearnerFileError
+from .import_errors import explain_import_error
 from .stages import STAGES, Stage, get_stage
 
 CAPSTONE = "05"
@@ -109,6 +110,9 @@ def _execute(stage: Stage, path: Path, *, needed_by: Stage | None = None) -> Mod
     except Exception as error:
         frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(path)]
         where = f", line {frames[-1].lineno}" if frames else ""
+        explained = explain_import_error(error, stage, f"{shown}{where}")
+        if explained is not None:
+            raise LearnerFileError(explained + context, stage=stage.number) from None
         hint = ""
         if isinstance(error, ModuleNotFoundError) and error.name in {s.module for s in STAGES}:
             hint = f" - keep the file in exercises/{stage.folder}/ and import earlier stages as `from {error.name} import ...`"
