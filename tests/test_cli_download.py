@@ -1,12 +1,14 @@
 """`mnist-kit download` end to end against local HTTP mirrors on 127.0.0.1 (never the internet).
 
-The official training images are not available to the tests (../shared has no copy), so
-a complete download cannot be shown here; solutions.mnist_data's own tests cover the
-downloader with test checksums. These tests check what the command adds: mirrors tried
-in the order given, progress, one clear error line, and nothing partial left behind.
+The mirrors serve the real files of ../shared/mnist. The official training images are
+not among them, so a complete download cannot be shown here (solutions.mnist_data's own
+tests cover that with test checksums); these tests check what the command adds: mirrors
+tried in the order given, progress, verified files kept and not fetched again, one
+clear error line, and nothing partial left behind.
 """
 
 import http.server
+import shutil
 import threading
 from functools import partial
 
@@ -41,13 +43,20 @@ def mirror(tmp_path):
         server.server_close()
 
 
-def test_download_tries_each_mirror_and_keeps_nothing_unverified(tmp_path, mirror):
+REAL_FILES = ("train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+def test_download_tries_each_mirror_keeps_verified_files_only(tmp_path, mirror, shared_mnist):
     base, site, requests = mirror
-    (site / "good").mkdir()
-    (site / "good" / "train-images-idx3-ubyte.gz").write_bytes(b"not the real MNIST" * 100)
+    good = site / "good"
+    good.mkdir()
+    for name in REAL_FILES:
+        shutil.copy(shared_mnist / name, good / name)
+    (good / "train-images-idx3-ubyte.gz").write_bytes(b"not the real MNIST" * 100)
     target = tmp_path / "cache"
-    result = run_cli("download", "--to", target, "--mirror", f"{base}/missing/",
-                     "--mirror", f"{base}/good/", "--timeout", "10", cwd=tmp_path)
+    command = ("download", "--to", target, "--mirror", f"{base}/missing/",
+               "--mirror", f"{base}/good/", "--timeout", "10")
+    result = run_cli(*command, cwd=tmp_path)
 
     assert result.returncode == 1, describe(result)
     assert "Traceback" not in result.stderr + result.stdout, describe(result)
@@ -56,10 +65,22 @@ def test_download_tries_each_mirror_and_keeps_nothing_unverified(tmp_path, mirro
                             "train-images-idx3-ubyte.gz"), describe(result)
     assert "/missing/train-images-idx3-ubyte.gz: HTTP 404" in error, describe(result)
     assert "/good/train-images-idx3-ubyte.gz: checksum mismatch" in error, describe(result)
-    assert requests == ["/missing/train-images-idx3-ubyte.gz", "/good/train-images-idx3-ubyte.gz"]
     assert "downloading from" in result.stderr, "progress is shown" + describe(result)
-    assert list(target.iterdir()) == [], "an unverified download must not be kept"
+    for name in REAL_FILES:  # the first mirror has nothing, the second the real file
+        assert requests.count(f"/missing/{name}") == 1 and requests.count(f"/good/{name}") == 1
+        assert (target / name).read_bytes() == (shared_mnist / name).read_bytes()
+    assert sorted(p.name for p in target.iterdir()) == sorted(REAL_FILES), (
+        "only verified files are kept, not the training images whose checksum was wrong"
+    )
     assert leftover_partial_files(tmp_path) == []
+
+    requests.clear()
+    again = run_cli(*command, cwd=tmp_path)
+    assert again.returncode == 1, describe(again)
+    assert again.stderr.count("already downloaded and verified") == 3, describe(again)
+    assert requests == ["/missing/train-images-idx3-ubyte.gz", "/good/train-images-idx3-ubyte.gz"], (
+        "verified files must not be downloaded again"
+    )
 
 
 def test_download_with_no_server_fails_in_one_line(tmp_path, mirror):
