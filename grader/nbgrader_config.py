@@ -1,5 +1,7 @@
 """nbgrader configuration of the mnist-kit course (run nbgrader from this folder; see README.md)."""
 
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec
+
 c = get_config()  # noqa: F821 - nbgrader provides get_config when it loads this file
 
 c.CourseDirectory.course_id = "mnist-kit"
@@ -25,4 +27,27 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+
+class DeduplicateIdsKeepingMetadataValid(DeduplicateIds):
+    """DeduplicateIds that leaves valid metadata behind.
+
+    A student who copies a cell copies its nbgrader metadata, grade id included. nbgrader
+    0.9.6 keeps the last copy and sets the metadata of the others to {}, which its own
+    metadata check then rejects ("old version of the nbgrader metadata format"), so the
+    whole submission goes ungraded (jupyter/nbgrader#1083). Here the earlier copies lose
+    the metadata entirely: they run as ordinary cells and the last copy is graded.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.metadata.get("nbgrader") == {}:
+            del cell.metadata["nbgrader"]
+        return cell, resources
+
+
+# nbgrader's own list, with DeduplicateIds replaced (a kit test checks it against nbgrader's default)
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIdsKeepingMetadataValid, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
 ]

@@ -1,6 +1,6 @@
 """What the test cells of the nbgrader notebooks (grader/source/) call.
 
-    passed = notebook_checks("01_activations", "relu", globals(), hidden=False)
+    passed = notebook_checks("01_activations", "relu", globals(), visible_only=True)
     assert passed, "..."
 
 It runs the same checks as the pytest suites (grading.run_checks) on the
@@ -19,17 +19,18 @@ from .registry import run_checks
 from .stages import get_stage
 
 
-def notebook_checks(stage: Any, function: str, namespace: Mapping[str, Any], *, hidden: bool) -> list[str]:
-    """Run the visible (hidden=False) or the hidden (hidden=True) checks of the notebook's `function`.
+def notebook_checks(stage: Any, function: str, namespace: Mapping[str, Any], *, visible_only: bool) -> list[str]:
+    """Run the visible checks (visible_only=True) or all the checks of the notebook's `function`.
 
     Args:
         stage: the stage, e.g. "01_activations".
         function: the function's name, e.g. "relu".
         namespace: the notebook's globals(), where the function was defined.
-        hidden: which checks: the visible ones students run, or the hidden ones grading adds.
+        visible_only: True for the checks students see and run; False for all of them, the
+            hidden ones included (what grading runs).
 
     Returns:
-        The names of the checks that ran (all passed); empty when there are none of that kind.
+        The names of the checks that ran (all passed).
 
     Raises:
         GradingError: the first failing check, with the message for the student.
@@ -38,7 +39,7 @@ def notebook_checks(stage: Any, function: str, namespace: Mapping[str, Any], *, 
     stage = get_stage(stage)
     message = None
     try:
-        return run_checks(stage, function, namespace, visible_only=not hidden, hidden_only=hidden)
+        return run_checks(stage, function, namespace, visible_only=visible_only)
     except NotWrittenYet as error:
         # the harness names the learner's file under exercises/; here the function lives in a cell
         message = str(error).replace(f"in {stage.learner_relpath}", "in its cell")

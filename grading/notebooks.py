@@ -162,7 +162,7 @@ def _cell(kind: str, cell_id: str, source: str, *, locked: bool = False, solutio
 
 
 def _test_cell_source(stage: Stage, function: str, points: int) -> str:
-    """The graded test cell of `function`: visible checks, then hidden ones.
+    """The graded test cell of `function`: the visible checks, then (hidden) all of them.
 
     notebook_checks raises an AssertionError with the teaching message on the first
     failing check; the asserts make sure some checks ran. The cell ends in an assert,
@@ -174,11 +174,11 @@ def _test_cell_source(stage: Stage, function: str, points: int) -> str:
         f"# (The checks are imported afresh, so nothing defined elsewhere in the notebook changes them.)\n"
         + TEST_CELL_IMPORT
         + "\n"
-        f'passed = notebook_checks("{stage.folder}", "{function}", globals(), hidden=False)\n'
-        f'assert passed, "no visible checks ran for {function}(): tell your instructor"\n'
+        f'passed = notebook_checks("{stage.folder}", "{function}", globals(), visible_only=True)\n'
+        f'assert passed, "no checks ran for {function}(): tell your instructor"\n'
         "### BEGIN HIDDEN TESTS\n"
-        f'passed = notebook_checks("{stage.folder}", "{function}", globals(), hidden=True)\n'
-        f'assert passed, "no hidden checks ran for {function}(): the grader is broken"\n'
+        f'passed = notebook_checks("{stage.folder}", "{function}", globals(), visible_only=False)\n'
+        f'assert passed, "no checks ran for {function}(): tell your instructor"\n'
         "### END HIDDEN TESTS\n"
     )
 

@@ -1,0 +1,371 @@
+"""The nbgrader course in grader/, end to end, with real nbgrader runs.
+
+One module-scoped run (each nbgrader command costs ~5 s of start-up, so the whole flow
+uses six of them, and every stage is released and graded):
+
+    copy grader/ to a throwaway course -> generate_assignment "*" (every stage)
+    -> write submissions -> autograde "*" -> export CSV
+    -> autograde one submission again with --force -> generate_feedback "*" -> export CSV
+
+and the tests below check the release, every score, the feedback and that grading again
+gave the same scores. The submissions (student: stages, what is in them, expected score):
+
+    correct     every stage: the reference code typed into the stubs      full marks
+    stubs       every stage: the release as handed out                    0
+    partial     01: relu and softmax written, relu_deriv left a stub      relu + softmax
+    mistake     a mistake from tests/mistakes/ in one function            that function's points lost
+    loop        02: init_params loops forever, forward_prop written       forward_prop's points
+    tamper      01: relu written, the others stubs; relu_deriv's test cell replaced by `pass`
+                and made worth 100 points, softmax's test cell deleted, relu's test cell and
+                solution cell duplicated, other cells writing to stderr   relu's points
+    hacker      01: stubs, plus a cell that redefines notebook_checks, patches grading's
+                functions and writes a fake grading package beside the notebook   0
+    reference   01: every function taken from the reference solution     0
+"""
+
+import copy
+import csv
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grading.notebooks import POINTS
+from grading.stages import REPO_ROOT, STAGES, get_stage
+from grading.stubs import SolutionBlock, split_solution_blocks
+
+pytest.importorskip("nbgrader", reason="nbgrader is not installed: pip install -e '.[grader]'")
+
+BIN = Path(sys.executable).parent
+NBGRADER = BIN / "nbgrader"
+STUB_LINES = "# YOUR CODE HERE\nraise NotImplementedError()"
+ALL = [stage.folder for stage in STAGES]
+
+
+# ----------------------------------------------------------------------------- helpers
+def reference_bodies(stage_key: str) -> dict[str, str]:
+    """{function: the code between its solution markers} (dedented to the function body's indent)."""
+    stage = get_stage(stage_key)
+    source = stage.reference_file.read_text(encoding="utf-8")
+    bodies: dict[str, str] = {}
+    for piece in split_solution_blocks(source):
+        if isinstance(piece, SolutionBlock):
+            bodies[piece.function] = bodies.get(piece.function, "") + piece.body
+    return bodies
+
+
+def solution_only_lines(stage_key: str) -> set[str]:
+    """Lines of the reference solution blocks that appear nowhere else in the source notebook."""
+    stage = get_stage(stage_key)
+    notebook = json.loads((REPO_ROOT / "grader" / "source" / stage.folder / f"{stage.folder}.ipynb").read_text())
+    outside = set()
+    for cell in notebook["cells"]:
+        inside = False
+        for line in "".join(cell["source"]).splitlines():
+            if line.strip() == "### BEGIN SOLUTION":
+                inside = True
+            elif line.strip() == "### END SOLUTION":
+                inside = False
+            elif not inside:
+                outside.add(line.strip())
+    lines = {line.strip() for body in reference_bodies(stage_key).values() for line in body.splitlines()}
+    return {line for line in lines if line and line not in outside}
+
+
+def cell(notebook: dict, cell_id: str) -> dict:
+    return next(c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == cell_id)
+
+
+def set_source(code_cell: dict, text: str) -> None:
+    code_cell["source"] = text.splitlines(keepends=True)
+
+
+def fill(notebook: dict, function: str, body: str) -> None:
+    """Type `body` (indented as a function body) in place of the stub of `function`."""
+    code_cell = cell(notebook, f"{function}_code")
+    source = "".join(code_cell["source"])
+    match = re.search(r"^(?P<indent>[ \t]*)# YOUR CODE HERE\n(?P=indent)raise NotImplementedError\(\)", source,
+                      re.MULTILINE)
+    assert match, f"no stub in the release's {function}_code cell:\n{source}"
+    set_source(code_cell, source[: match.start()] + body.rstrip("\n") + source[match.end():])
+
+
+def new_code_cell(text: str) -> dict:
+    return {"cell_type": "code", "execution_count": None, "id": f"student-{abs(hash(text)) % 10**8}",
+            "metadata": {}, "outputs": [], "source": text.splitlines(keepends=True)}
+
+
+def text_of(value: "str | list[str]") -> str:
+    """A notebook's multi-line string field (saved as a list of lines or as one string)."""
+    return value if isinstance(value, str) else "".join(value)
+
+
+def read_notebook(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def html_text(path: Path) -> str:
+    """The text of an HTML file (tags dropped, entities decoded), as a reader sees it."""
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8")))
+
+
+# ----------------------------------------------------------------------------- submissions
+def submissions(release: Path) -> dict[str, dict[str, dict]]:
+    """student -> stage -> the notebook they hand in (built from the release)."""
+
+    def released(stage: str) -> dict:
+        return json.loads((release / stage / f"{stage}.ipynb").read_text(encoding="utf-8"))
+
+    def solved(stage: str, skip: tuple[str, ...] = ()) -> dict:
+        notebook = released(stage)
+        for function, body in reference_bodies(stage).items():
+            if function not in skip:
+                fill(notebook, function, body)
+        return notebook
+
+    work: dict[str, dict[str, dict]] = {"correct": {}, "stubs": {}}
+    for stage in ALL:
+        work["correct"][stage] = solved(stage)
+        work["stubs"][stage] = released(stage)
+
+    work["partial"] = {"01_activations": solved("01_activations", skip=("relu_deriv",))}
+
+    loop = solved("02_forward_pass", skip=("init_params",))
+    fill(loop, "init_params", "    while True:\n        pass\n")
+    work["loop"] = {"02_forward_pass": loop}
+
+    # notebook-level tricks: none may raise the score above relu's points
+    tamper = solved("01_activations", skip=("relu_deriv", "softmax"))
+    relu_deriv_tests = cell(tamper, "relu_deriv_tests")
+    set_source(relu_deriv_tests, "pass\n")                       # a visible test edited away...
+    relu_deriv_tests["metadata"]["nbgrader"]["points"] = 100      # ...and made worth more
+    tamper["cells"].remove(cell(tamper, "softmax_tests"))         # a test cell deleted
+    relu_tests = cell(tamper, "relu_tests")                       # a passing test cell copied
+    tamper["cells"].insert(tamper["cells"].index(relu_tests), copy.deepcopy(relu_tests))
+    tamper["cells"].append(copy.deepcopy(cell(tamper, "relu_code")))  # a solution cell copied
+    tamper["cells"].insert(3, new_code_cell(
+        "import sys, warnings\nprint('KERNEL PYTHON', sys.executable)\n"
+        "print('a message on stderr', file=sys.stderr)\nwarnings.warn('a warning')\n"))
+    tamper["cells"].append(new_code_cell("import sys\nprint('stderr again', file=sys.stderr)\n"))
+    for index, each in enumerate(tamper["cells"]):
+        each["id"] = f"cell-{index}"  # nbformat wants unique cell ids; the grade ids stay duplicated
+    work["tamper"] = {"01_activations": tamper}
+
+    # kernel-level tricks on the grader: patch the checks, shadow them with a local package
+    hacker = released("01_activations")
+    hacker["cells"].insert(3, new_code_cell(
+        "import grading, grading.notebook_checks, grading.registry\n"
+        "def notebook_checks(*args, **kwargs):\n    return ['all good']\n"
+        "def run_checks(*args, **kwargs):\n    return ['all good']\n"
+        "grading.run_checks = grading.registry.run_checks = run_checks\n"
+        "grading.notebook_checks.notebook_checks = notebook_checks\n"
+        "import os\n"
+        "os.makedirs('grading', exist_ok=True)\n"
+        "open('grading/__init__.py', 'w').close()\n"
+        "with open('grading/notebook_checks.py', 'w') as file:\n"
+        "    file.write('def notebook_checks(*args, **kwargs):\\n    return [\"all good\"]\\n')\n"
+        "import sys\nsys.path.insert(0, os.getcwd())\n"))
+    work["hacker"] = {"01_activations": hacker}
+
+    reference = released("01_activations")
+    fill(reference, "relu", "    from solutions.activations import relu as reference_relu\n"
+                            "    return reference_relu(Z)\n")
+    fill(reference, "relu_deriv", "    import solutions\n    return solutions.relu_deriv(Z)\n")
+    set_source(cell(reference, "softmax_code"), "from solutions.activations import softmax\n")
+    work["reference"] = {"01_activations": reference}
+    return work
+
+
+#: student -> stage -> expected score (a missing stage: not submitted)
+P = POINTS
+EXPECTED: dict[str, dict[str, float]] = {
+    "correct": {stage: sum(P[stage].values()) for stage in ALL},
+    "stubs": {stage: 0 for stage in ALL},
+    "partial": {"01_activations": P["01_activations"]["relu"] + P["01_activations"]["softmax"]},
+    "loop": {"02_forward_pass": P["02_forward_pass"]["forward_prop"]},
+    "tamper": {"01_activations": P["01_activations"]["relu"]},
+    "hacker": {"01_activations": 0},
+    "reference": {"01_activations": 0},
+}
+
+
+# ----------------------------------------------------------------------------- the run
+class Course:
+    """A throwaway copy of grader/ and a log of the nbgrader commands run in it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root / "course"
+        self.home = root / "home"
+        self.timings: list[tuple[str, float]] = []
+        shutil.copytree(REPO_ROOT / "grader", self.root,
+                        ignore=shutil.ignore_patterns("release", "submitted", "autograded", "feedback",
+                                                      "gradebook.db", "*.csv", ".ipynb_checkpoints"))
+        # The kernel "python3" must be this Python (the one with the kit installed): a kernel
+        # spec in JUPYTER_PATH, which Jupyter searches before any other place.
+        kernel = root / "jupyter" / "kernels" / "python3"
+        kernel.mkdir(parents=True)
+        (kernel / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "Python 3 (ipykernel)", "language": "python"}))
+        self.home.mkdir()
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith(("JUPYTER", "IPYTHON", "PYTHONPATH", "NBGRADER"))}
+        env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",  # nbgrader runs `alembic` from here
+                   HOME=str(self.home), JUPYTER_PATH=str(root / "jupyter"),
+                   JUPYTER_CONFIG_DIR=str(self.home / ".jupyter"), IPYTHONDIR=str(self.home / ".ipython"),
+                   JUPYTER_PLATFORM_DIRS="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
+        self.env = env
+
+    def nbgrader(self, *args: str) -> str:
+        """Run one nbgrader command in the course; its output (it exits 0 even when work fails)."""
+        started = time.monotonic()
+        result = subprocess.run([str(NBGRADER), *args], cwd=self.root, env=self.env, text=True,
+                                capture_output=True, timeout=600)
+        self.timings.append((" ".join(args), time.monotonic() - started))
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"nbgrader {' '.join(args)} exited {result.returncode}:\n{output[-4000:]}"
+        return output
+
+    def scores(self, csv_name: str) -> dict[str, dict[str, tuple[float, float]]]:
+        """student -> assignment -> (score, max_score) from an exported CSV."""
+        table: dict[str, dict[str, tuple[float, float]]] = {}
+        with open(self.root / csv_name, newline="") as file:
+            for row in csv.DictReader(file):
+                table.setdefault(row["student_id"], {})[row["assignment"]] = (float(row["score"]),
+                                                                              float(row["max_score"]))
+        return table
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
+    started = time.monotonic()
+    course = Course(tmp_path_factory.mktemp("nbgrader"))
+    probe = subprocess.run([sys.executable, "-c", "import grading.notebook_checks"], cwd=course.home,
+                           env=course.env, capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.fail("the kernel's Python cannot import grading outside the repository: reinstall the kit "
+                    f"(pip install -e '.[grader]').\n{probe.stderr[-2000:]}", pytrace=False)
+
+    course.generate_log = course.nbgrader("generate_assignment", "*")
+    course.work = submissions(course.root / "release")
+    for student, stages in course.work.items():
+        for stage, notebook in stages.items():
+            folder = course.root / "submitted" / student / stage
+            folder.mkdir(parents=True)
+            (folder / f"{stage}.ipynb").write_text(json.dumps(notebook, indent=1))
+    course.autograde_log = course.nbgrader("autograde", "*")
+    course.nbgrader("export", "--to", "grades.csv")
+    course.regrade_log = course.nbgrader("autograde", "01_activations", "--student", "tamper", "--force")
+    course.feedback_log = course.nbgrader("generate_feedback", "*")
+    course.nbgrader("export", "--to", "grades_again.csv")
+    course.total_seconds = time.monotonic() - started
+
+    print(f"\nnbgrader end to end: {course.total_seconds:.0f} s in all")
+    for command, seconds in course.timings:
+        print(f"  nbgrader {command:<40} {seconds:6.1f} s")
+    return course
+
+
+# ----------------------------------------------------------------------------- the tests
+def test_release_has_every_stage_without_solutions_or_hidden_tests(course: Course) -> None:
+    for stage in ALL:
+        folder = course.root / "release" / stage
+        assert sorted(p.name for p in folder.iterdir()) == [f"{stage}.ipynb"], f"extra files released: {folder}"
+        text = (folder / f"{stage}.ipynb").read_text(encoding="utf-8")
+        code = "\n".join(text_of(c["source"]) for c in json.loads(text)["cells"] if c["cell_type"] == "code")
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "HIDDEN TESTS", "visible_only=False"):
+            assert marker not in text, f"{stage}: the release contains {marker!r}"
+        leaked = sorted(solution_only_lines(stage) & {line.strip() for line in text.splitlines()}
+                        | solution_only_lines(stage) & {line.strip() for line in code.splitlines()})
+        assert not leaked, f"{stage}: solution lines in the release: {leaked}"
+        stubs = code.count("raise NotImplementedError()")
+        assert stubs == len(get_stage(stage).functions), f"{stage}: {stubs} stubs"
+
+
+def test_release_visible_tests_run_for_students(course: Course, tmp_path: Path) -> None:
+    """In the release, the visible test cells pass on solved functions and explain an unwritten one."""
+    release = course.root / "release" / "01_activations" / "01_activations.ipynb"
+    notebook = json.loads(release.read_text(encoding="utf-8"))
+    fill(notebook, "relu", reference_bodies("01")["relu"])
+    namespace: dict = {"__name__": "__main__"}
+    failures = {}
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        for each in notebook["cells"]:
+            if each["cell_type"] == "code":
+                try:
+                    exec(compile("".join(each["source"]), each["id"], "exec"), namespace)
+                except AssertionError as error:
+                    failures[each["metadata"]["nbgrader"]["grade_id"]] = str(error)
+    finally:
+        os.chdir(cwd)
+    assert set(failures) == {"relu_deriv_tests", "softmax_tests"}, failures
+    assert "relu_deriv() is not written yet" in failures["relu_deriv_tests"]
+    assert "in its cell" in failures["relu_deriv_tests"] and "exercises/" not in failures["relu_deriv_tests"]
+
+
+def test_every_score_is_exact(course: Course) -> None:
+    got = course.scores("grades.csv")
+    for student, stages in EXPECTED.items():
+        for stage, score in stages.items():
+            assert got[student][stage] == (score, sum(POINTS[stage].values())), (
+                f"{student} / {stage}: got {got[student][stage]}, expected {score}")
+        for stage in set(ALL) - set(stages):  # not submitted: nbgrader records 0
+            assert got[student][stage][0] == 0, f"{student} / {stage}: {got[student][stage]}"
+
+
+def test_infinite_loop_timed_out_and_the_rest_was_graded(course: Course) -> None:
+    assert "Timeout waiting for execute reply" in course.autograde_log
+    graded = read_notebook(course.root / "autograded" / "loop" / "02_forward_pass" / "02_forward_pass.ipynb")
+    errors = [o.get("ename") for o in cell(graded, "init_params_tests")["outputs"] if o["output_type"] == "error"]
+    assert "KeyboardInterrupt" in errors or "CellTimeoutError" in errors, errors
+
+
+def test_kernel_is_this_python_and_checks_are_quiet(course: Course) -> None:
+    graded_dir = course.root / "autograded"
+    tamper = read_notebook(graded_dir / "tamper" / "01_activations" / "01_activations.ipynb")
+    printed = "".join(text_of(o.get("text", "")) for c in tamper["cells"] if c["cell_type"] == "code"
+                      for o in c["outputs"] if o["output_type"] == "stream")
+    assert f"KERNEL PYTHON {sys.executable}\n" in printed, printed[:500]
+    assert "a message on stderr" in printed  # the student's stderr cells did run
+    for stage in ALL:  # a passing test cell prints nothing at all (stderr would zero it)
+        graded = read_notebook(graded_dir / "correct" / stage / f"{stage}.ipynb")
+        for function in get_stage(stage).functions:
+            assert cell(graded, f"{function}_tests")["outputs"] == [], f"{stage} {function}: output"
+
+
+def test_reference_calls_are_caught_with_a_message(course: Course) -> None:
+    graded = read_notebook(course.root / "autograded" / "reference" / "01_activations" / "01_activations.ipynb")
+    for function in ("relu", "relu_deriv", "softmax"):
+        errors = [o for o in cell(graded, f"{function}_tests")["outputs"] if o["output_type"] == "error"]
+        assert errors and errors[0]["ename"] == "CallsReferenceError", (function, errors)
+
+
+def test_feedback_shows_no_hidden_tests_or_solutions(course: Course) -> None:
+    for student, stages in course.work.items():
+        for stage, notebook in stages.items():
+            feedback = course.root / "feedback" / student / stage / f"{stage}.html"
+            assert feedback.is_file(), f"no feedback for {student} / {stage}"
+            text = html_text(feedback)
+            for marker in ("HIDDEN TESTS", "visible_only=False", "BEGIN SOLUTION"):
+                assert marker not in text, f"{student} / {stage}: {marker!r} in the feedback"
+            submitted = {line.strip() for c in notebook["cells"] for line in text_of(c["source"]).splitlines()}
+            leaked = sorted(line for line in solution_only_lines(stage) - submitted
+                            if any(line == each.strip() for each in text.splitlines()))
+            assert not leaked, f"{student} / {stage}: solution lines in the feedback: {leaked}"
+    # a failing hidden check still explains itself in the feedback (its message, not its code)
+    partial = html_text(course.root / "feedback" / "partial" / "01_activations" / "01_activations.html")
+    assert "relu_deriv() is not written yet" in partial
+
+
+def test_grading_again_gives_the_same_scores(course: Course) -> None:
+    assert "Skipping existing assignment" not in course.regrade_log
+    assert course.scores("grades_again.csv") == course.scores("grades.csv")
