@@ -1,0 +1,232 @@
+"""Grading a whole stage quietly: how many checks of each function pass.
+
+pytest reports a stage test by test; the learner tools (`mnist-kit progress`,
+`mnist-kit watch`) want a summary instead: for each of the stage's functions,
+how many of its checks pass, whether it is still the stub, and the message of
+its first failure. `grade_stage` computes that in this process.
+
+Checks run in order and stop at a function's first failure (as under pytest),
+so "passed" counts the checks before that failure: 3 of 5 means the first three
+pass and the fourth does not; the fifth has not run.
+
+Run as a program, it grades one stage and writes one JSON object per line on
+stdout (what `grading.isolated` reads, from a child process it can stop when a
+learner's infinite loop would otherwise hang the tools):
+
+    python -m grading.stage_results path/to/exercises 01 02
+    {"event": "ready"}
+    {"event": "stage", "stage": "01"}
+    {"event": "loading"}
+    {"event": "start", "function": "relu"}
+    {"event": "function", "function": "relu", "status": "passed", "passed": 3, "total": 3, "message": ""}
+    ...
+    {"event": "done"}
+    {"event": "stage", "stage": "02"}
+    ...
+
+("problem" replaces the function events of a stage whose file does not load.)
+"""
+
+import dataclasses
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import GradingError, NotWrittenYet
+from .harness import load_learner_module
+from .registry import checks_for, run_checks
+from .stages import EXERCISES_DIR, Stage, get_stage
+from .stubs import stub_message
+
+# What became of one function's checks.
+PASSED = "passed"            # every check passes
+FAILING = "failing"          # written, and a check fails (message says which and why)
+NOT_WRITTEN = "not written"  # the stub's `raise NotImplementedError(...)` is still there
+TIMED_OUT = "timed out"      # its checks did not finish in time (set by grading.isolated)
+NOT_RUN = "not run"          # the file did not load, or grading stopped before it
+
+# What a stage's results add up to.
+DONE = "done"
+IN_PROGRESS = "in progress"
+NOT_STARTED = "not started"
+CANNOT_GRADE = "cannot be graded"  # the file does not load, or grading could not finish
+
+Event = dict[str, Any]
+
+
+@dataclass
+class FunctionResult:
+    """The checks of one learner function.
+
+    Attributes:
+        function: its name, e.g. "softmax".
+        status: PASSED, FAILING, NOT_WRITTEN, TIMED_OUT or NOT_RUN.
+        passed: how many of its checks pass (those before the first failure).
+        total: how many checks it has.
+        message: the first failure's message for the learner ("" when it passes).
+    """
+
+    function: str
+    status: str
+    passed: int
+    total: int
+    message: str = ""
+
+
+@dataclass
+class StageResult:
+    """Every function of one stage, graded.
+
+    Attributes:
+        stage: the Stage.
+        functions: one FunctionResult per learner function, in the stage's order.
+        problem: why the stage could not be graded at all ("" when it could): the
+            file does not load, loading it never finished, or the grader crashed.
+    """
+
+    stage: Stage
+    functions: list[FunctionResult]
+    problem: str = ""
+
+    @property
+    def passed(self) -> int:
+        """Checks passing, over the whole stage."""
+        return sum(result.passed for result in self.functions)
+
+    @property
+    def total(self) -> int:
+        """Checks of the whole stage."""
+        return sum(result.total for result in self.functions)
+
+    @property
+    def status(self) -> str:
+        """DONE, IN_PROGRESS, NOT_STARTED or CANNOT_GRADE."""
+        if self.problem:
+            return CANNOT_GRADE
+        if all(result.status == PASSED for result in self.functions):
+            return DONE
+        if all(result.status == NOT_WRITTEN for result in self.functions):
+            return NOT_STARTED
+        return IN_PROGRESS
+
+    @property
+    def next_function(self) -> FunctionResult | None:
+        """The first function that does not pass yet (None when the stage is done)."""
+        return next((result for result in self.functions if result.status != PASSED), None)
+
+    @property
+    def first_message(self) -> str:
+        """What the learner should read first: the problem, else the first failure's message."""
+        if self.problem:
+            return self.problem
+        result = self.next_function
+        return result.message if result is not None else ""
+
+
+def check_counts(stage: Stage) -> dict[str, int]:
+    """function -> number of checks, for every function of `stage`."""
+    return {function: len(checks_for(stage, function)) for function in stage.functions}
+
+
+def not_run(stage: Stage, problem: str) -> StageResult:
+    """The result of a stage whose checks could not run at all."""
+    totals = check_counts(stage)
+    return StageResult(stage, [FunctionResult(f, NOT_RUN, 0, totals[f]) for f in stage.functions], problem)
+
+
+def is_stub(stage: Stage, function: str, source: str) -> bool:
+    """True while the learner's file still holds the generated stub of `function`."""
+    return stub_message(stage, function) in source
+
+
+def grade_function(stage: Stage, function: str, module: Any, source: str) -> FunctionResult:
+    """Run `function`'s checks on the learner's loaded `module` (its file's text is `source`)."""
+    names = [check.name for check in checks_for(stage, function)]
+    try:
+        run_checks(stage, function, module)
+    except GradingError as error:
+        passed = names.index(error.check) if error.check in names else 0
+        stub = isinstance(error, NotWrittenYet) and is_stub(stage, function, source)
+        return FunctionResult(function, NOT_WRITTEN if stub else FAILING, passed, len(names), str(error))
+    except SystemExit:
+        return FunctionResult(function, FAILING, 0, len(names),
+                              f"{stage.label}, {function}(): your code called exit() (it raised SystemExit), "
+                              f"which would stop the grader - return the result instead.")
+    return FunctionResult(function, PASSED, len(names), len(names))
+
+
+def grade_stage(stage: "Stage | str", exercises_dir: "str | os.PathLike | None" = None, *,
+                report: Callable[[Event], None] = lambda event: None) -> StageResult:
+    """Grade every function of `stage` in the learner's file inside `exercises_dir`.
+
+    Args:
+        stage: any key grading.get_stage accepts.
+        exercises_dir: the folder holding the stage folders (default: the kit's exercises/).
+        report: called with each event (see the module docstring) as grading goes.
+
+    Returns:
+        The StageResult. Nothing the learner's code prints reaches stdout.
+    """
+    stage = get_stage(stage)
+    exercises_dir = Path(exercises_dir) if exercises_dir is not None else EXERCISES_DIR
+    path = stage.learner_file(exercises_dir)
+    report({"event": "loading"})
+    try:
+        module = load_learner_module(stage, path, exercises_dir=exercises_dir)
+    except GradingError as error:
+        report({"event": "problem", "message": str(error)})
+        return not_run(stage, str(error))
+    except SystemExit:
+        problem = (f"{stage.label}: loading {stage.learner_relpath} called exit() (it raised SystemExit): "
+                   f"remove that call from the top level of the file.")
+        report({"event": "problem", "message": problem})
+        return not_run(stage, problem)
+    source = path.read_text(encoding="utf-8", errors="replace")
+    results = []
+    for function in stage.functions:
+        report({"event": "start", "function": function})
+        result = grade_function(stage, function, module, source)
+        report({"event": "function", **dataclasses.asdict(result)})
+        results.append(result)
+    report({"event": "done"})
+    return StageResult(stage, results)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Grade stages one after the other, writing the events as JSON lines on stdout.
+
+    Usage: python -m grading.stage_results EXERCISES_DIR STAGE [STAGE ...]
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) < 2:
+        print("usage: python -m grading.stage_results EXERCISES_DIR STAGE [STAGE ...]", file=sys.stderr)
+        return 2
+    exercises_dir, stages = argv[0], [get_stage(key) for key in argv[1:]]
+    # The events get their own copy of stdout; whatever the learner's file prints
+    # (even from C code) goes to stderr, which the parent ignores.
+    sys.stdout.flush()
+    events = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+
+    def report(event: Event) -> None:
+        events.write(json.dumps(event) + "\n")
+        events.flush()
+
+    for stage in stages:  # import the reference and the checks first: the time limits are for the learner's code
+        importlib.import_module(stage.reference_module)
+        check_counts(stage)
+    report({"event": "ready"})
+    for stage in stages:
+        report({"event": "stage", "stage": stage.number})
+        grade_stage(stage, exercises_dir, report=report)
+    events.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
