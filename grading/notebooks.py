@@ -32,13 +32,12 @@ from typing import Any
 from solutions.atomic_files import atomic_write
 
 from .stages import REPO_ROOT, STAGES, Stage, get_stage
-from .stubs import split_solution_blocks
+from .stubs import MarkerError, split_solution_blocks
 
 _RELATIVE_IMPORT = re.compile(r"^(?P<indent>[ \t]*)from\s+\.(?P<module>\w+)\s+import", re.MULTILINE)
 
 COURSE_DIR = REPO_ROOT / "grader"
 SOURCE_DIR = COURSE_DIR / "source"
-COURSE_README = COURSE_DIR / "README.md"
 
 #: Points per function, stage by stage (the points table in grader/README.md is made from this).
 POINTS: dict[str, dict[str, int]] = {
@@ -98,17 +97,20 @@ class NotebookSourceError(ValueError):
 
 
 # ------------------------------------------------------------------ reading a stage module
-def _module_parts(stage: Stage) -> tuple[str, str, dict[str, str]]:
-    """(docstring, setup code, {function: source}) of the stage's reference module."""
-    path = stage.reference_file
-    relative = path.relative_to(REPO_ROOT)
-    source = path.read_text(encoding="utf-8")
-    tree = ast.parse(source, filename=str(relative))
+def module_parts(stage: Stage, source: str, relative: str) -> tuple[str, str, dict[str, str]]:
+    """(docstring, setup code, {function: source}) of a stage module's `source` (from file `relative`).
+
+    Raises:
+        NotebookSourceError: no module docstring, solution blocks that do not match the stage's
+            functions, or a function or class that is not one of them.
+        grading.stubs.MarkerError: unbalanced solution markers.
+    """
+    tree = ast.parse(source, filename=relative)
     docstring = ast.get_docstring(tree, clean=True)
     if not docstring:
         raise NotebookSourceError(f"{relative}: the module has no docstring to open the notebook with")
 
-    blocks = [piece for piece in split_solution_blocks(source, filename=str(relative)) if not isinstance(piece, str)]
+    blocks = [piece for piece in split_solution_blocks(source, filename=relative) if not isinstance(piece, str)]
     with_blocks = {block.function for block in blocks}
     if with_blocks != set(stage.functions):
         raise NotebookSourceError(
@@ -195,7 +197,8 @@ def build_notebook(stage: "Stage | str") -> dict[str, Any]:
     if list(points) != list(stage.functions):
         raise NotebookSourceError(f"grading/notebooks.py: POINTS[{stage.folder!r}] lists {list(points)}, "
                                   f"but the stage's functions are {list(stage.functions)}")
-    docstring, setup, functions = _module_parts(stage)
+    relative = str(stage.reference_file.relative_to(REPO_ROOT))
+    docstring, setup, functions = module_parts(stage, stage.reference_file.read_text(encoding="utf-8"), relative)
     total = sum(points.values())
     setup_code = setup.strip() + "\n"
     if "from solutions." in setup_code:
@@ -252,33 +255,35 @@ def points_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def readme_with_points_table(readme: str) -> str:
-    """`readme` with the text between the points-table markers replaced by points_table()."""
+def readme_with_points_table(readme: str, name: str = "grader/README.md") -> str:
+    """`readme` (the file `name`) with the text between the points-table markers replaced by points_table()."""
     begin, end = readme.find(POINTS_TABLE_BEGIN), readme.find(POINTS_TABLE_END)
     if begin < 0 or end < begin:
-        raise NotebookSourceError(f"{COURSE_README.relative_to(REPO_ROOT)}: the markers {POINTS_TABLE_BEGIN!r} "
-                                  f"and {POINTS_TABLE_END!r} are missing (the points table goes between them)")
+        raise NotebookSourceError(f"{name}: the markers {POINTS_TABLE_BEGIN!r} and {POINTS_TABLE_END!r} "
+                                  "are missing (the points table goes between them)")
     return readme[: begin + len(POINTS_TABLE_BEGIN)] + "\n" + points_table() + readme[end:]
 
 
 # ------------------------------------------------------------------ files
-def generated_files() -> dict[Path, str]:
-    """Every file this generator writes (absolute path) and the text it must hold."""
-    files = {notebook_path(stage): render_notebook(stage) for stage in STAGES}
-    files[COURSE_README] = readme_with_points_table(COURSE_README.read_text(encoding="utf-8"))
+def generated_files(course_dir: Path = COURSE_DIR) -> dict[Path, str]:
+    """Every file this generator writes in `course_dir` (absolute path) and the text it must hold."""
+    files = {notebook_path(stage, course_dir): render_notebook(stage) for stage in STAGES}
+    readme = course_dir / "README.md"
+    files[readme] = readme_with_points_table(readme.read_text(encoding="utf-8"),
+                                             f"{course_dir.name}/README.md")
     return files
 
 
-def outdated_files() -> list[Path]:
+def outdated_files(course_dir: Path = COURSE_DIR) -> list[Path]:
     """The generated files that are missing or differ from what the generator makes."""
-    return [path for path, text in generated_files().items()
+    return [path for path, text in generated_files(course_dir).items()
             if not path.is_file() or path.read_text(encoding="utf-8") != text]
 
 
-def write_files() -> list[Path]:
+def write_files(course_dir: Path = COURSE_DIR) -> list[Path]:
     """Write the out-of-date files (atomically); returns the paths written."""
     written = []
-    for path, text in generated_files().items():
+    for path, text in generated_files(course_dir).items():
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             with atomic_write(path) as file:
                 file.write(text.encode("utf-8"))
@@ -286,22 +291,23 @@ def write_files() -> list[Path]:
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, course_dir: Path = COURSE_DIR) -> int:
     parser = argparse.ArgumentParser(prog="python -m grading.notebooks", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report out-of-date files")
     args = parser.parse_args(argv)
+    shown = course_dir.parent
     try:
         if args.check:
-            stale = outdated_files()
+            stale = outdated_files(course_dir)
             for path in stale:
-                print(f"out of date: {path.relative_to(REPO_ROOT)} (run python -m grading.notebooks)")
+                print(f"out of date: {path.relative_to(shown)} (run python -m grading.notebooks)")
             return 1 if stale else 0
-        written = write_files()
-    except NotebookSourceError as error:
+        written = write_files(course_dir)
+    except (NotebookSourceError, MarkerError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for path in written:
-        print(f"wrote {path.relative_to(REPO_ROOT)}")
+        print(f"wrote {path.relative_to(shown)}")
     if not written:
         print("the nbgrader course is up to date")
     return 0

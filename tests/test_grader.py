@@ -1,0 +1,337 @@
+"""The nbgrader course in grader/ without running nbgrader: generated files, cell layout, config.
+
+(tests/test_grader_e2e.py runs the course for real.) Running a notebook here means running its
+code cells in order in a fresh Python process, as a kernel would, and noting which cells
+raised what and whether anything was printed.
+"""
+
+import ast
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grading import notebooks
+from grading.notebooks import POINTS, NotebookSourceError, build_notebook, module_parts, notebook_path
+from grading.stages import REPO_ROOT, STAGES, get_stage
+from grading.stubs import MarkerError
+
+COURSE = REPO_ROOT / "grader"
+HIDDEN_BLOCK = re.compile(r"^### BEGIN HIDDEN TESTS\n.*?^### END HIDDEN TESTS\n?", re.MULTILINE | re.DOTALL)
+SOLUTION_BLOCK = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION\n?",
+                            re.MULTILINE | re.DOTALL)
+
+
+def source_of(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def by_id(notebook: dict) -> dict[str, dict]:
+    return {cell["metadata"]["nbgrader"]["grade_id"]: cell for cell in notebook["cells"]}
+
+
+def committed(stage) -> dict:
+    return json.loads(notebook_path(stage).read_text(encoding="utf-8"))
+
+
+# ----------------------------------------------------------------------------- generated files
+def test_committed_notebooks_and_points_table_are_up_to_date() -> None:
+    stale = [str(path.relative_to(REPO_ROOT)) for path in notebooks.outdated_files()]
+    assert not stale, f"out of date: {stale} - run python -m grading.notebooks"
+
+
+def test_check_mode_reports_a_stale_notebook_and_writing_fixes_it(tmp_path: Path, capsys) -> None:
+    course = tmp_path / "grader"
+    for path, text in notebooks.generated_files().items():
+        target = course / path.relative_to(COURSE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    assert notebooks.main(["--check"], course) == 0
+    stale = course / "source" / "03_backprop" / "03_backprop.ipynb"
+    stale.write_text(stale.read_text().replace("backward_prop", "backwards_prop"))
+    (course / "source" / "01_activations" / "01_activations.ipynb").unlink()
+    capsys.readouterr()
+    assert notebooks.main(["--check"], course) == 1
+    out = capsys.readouterr().out
+    assert "out of date: grader/source/01_activations/01_activations.ipynb" in out
+    assert "out of date: grader/source/03_backprop/03_backprop.ipynb" in out
+    assert notebooks.main([], course) == 0
+    assert "wrote grader/source/03_backprop/03_backprop.ipynb" in capsys.readouterr().out
+    assert notebooks.main(["--check"], course) == 0
+
+
+def test_readme_without_the_points_table_markers_is_an_error(tmp_path: Path, capsys) -> None:
+    course = tmp_path / "grader"
+    course.mkdir()
+    (course / "README.md").write_text("# A course\n")
+    assert notebooks.main([], course) == 2
+    assert "error: grader/README.md: the markers" in capsys.readouterr().err
+
+
+def test_source_folders_hold_only_the_notebook() -> None:
+    """generate_assignment copies every other file of source/<stage>/ to the students."""
+    folders = sorted(p.name for p in (COURSE / "source").iterdir())
+    assert folders == [stage.folder for stage in STAGES]
+    for stage in STAGES:
+        files = sorted(p.name for p in (COURSE / "source" / stage.folder).iterdir())
+        assert files == [f"{stage.folder}.ipynb"], files
+
+
+# ----------------------------------------------------------------------------- the generator's errors
+STAGE_01 = get_stage("01")
+GOOD = '''"""Stage 01 - title.
+
+Maths.
+"""
+
+import numpy as np
+
+from .helpers import thing
+
+
+def relu(Z):
+    """Doc."""
+    ### BEGIN SOLUTION
+    return np.maximum(Z, 0)
+    ### END SOLUTION
+
+
+def relu_deriv(Z):
+    """Doc."""
+    ### BEGIN SOLUTION
+    return Z > 0
+    ### END SOLUTION
+
+
+def softmax(Z):
+    """Doc."""
+    ### BEGIN SOLUTION
+    return Z
+    ### END SOLUTION
+'''
+
+
+def test_module_parts_splits_setup_and_functions() -> None:
+    docstring, setup, functions = module_parts(STAGE_01, GOOD, "solutions/activations.py")
+    assert docstring.startswith("Stage 01 - title.")
+    assert setup == "import numpy as np\n\nfrom solutions.helpers import thing\n"
+    assert list(functions) == ["relu", "relu_deriv", "softmax"]
+    assert functions["relu"].startswith("def relu(Z):") and functions["relu"].endswith("### END SOLUTION\n")
+
+
+@pytest.mark.parametrize("broken, message", [
+    (GOOD.replace('"""Stage 01 - title.\n\nMaths.\n"""\n', ""), "the module has no docstring"),
+    (GOOD.replace("    ### BEGIN SOLUTION\n    return Z\n    ### END SOLUTION\n", "    return Z\n"),
+     "are not the stage's functions"),
+    (GOOD + "\n\ndef helper():\n    pass\n", "line 32: helper is not one of the stage's functions"),
+])
+def test_module_parts_rejects_a_module_it_cannot_split(broken: str, message: str) -> None:
+    with pytest.raises(NotebookSourceError, match=re.escape(message)) as raised:
+        module_parts(STAGE_01, broken, "solutions/activations.py")
+    assert str(raised.value).startswith("solutions/activations.py")
+
+
+def test_module_parts_rejects_unbalanced_markers() -> None:
+    with pytest.raises(MarkerError, match="solutions/activations.py, line 27: ### BEGIN SOLUTION is never closed"):
+        module_parts(STAGE_01, GOOD.replace("    return Z\n    ### END SOLUTION\n", "    return Z\n"),
+                     "solutions/activations.py")
+
+
+def test_points_must_list_the_stage_functions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(POINTS, "01_activations", {"relu": 1, "softmax": 2})
+    with pytest.raises(NotebookSourceError, match=r"POINTS\['01_activations'\] lists \['relu', 'softmax'\]"):
+        build_notebook("01")
+
+
+# ----------------------------------------------------------------------------- cell layout
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.folder)
+def test_notebook_layout(stage) -> None:
+    notebook = committed(stage)
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    cells = notebook["cells"]
+    ids = [cell["metadata"]["nbgrader"]["grade_id"] for cell in cells]
+    assert len(set(ids)) == len(ids), "grade ids must be unique"
+    assert [cell["id"] for cell in cells] == ids
+    expected = ["intro", "how_it_is_graded", "setup"]
+    for function in stage.functions:
+        expected += [f"{function}_task", f"{function}_code", f"{function}_tests"]
+    assert ids == expected
+    for cell in cells:
+        meta = cell["metadata"]["nbgrader"]
+        if cell["id"].endswith("_code"):  # students write here; not graded by itself
+            assert (meta["solution"], meta["locked"], meta["grade"]) == (True, False, False)
+            assert "### BEGIN SOLUTION" in source_of(cell)
+        elif cell["id"].endswith("_tests"):
+            function = cell["id"].removesuffix("_tests")
+            assert (meta["solution"], meta["locked"], meta["grade"]) == (False, True, True)
+            assert meta["points"] == POINTS[stage.folder][function]
+        else:
+            assert (meta["solution"], meta["locked"], meta["grade"]) == (False, True, False)
+    total = sum(c["metadata"]["nbgrader"].get("points", 0) for c in cells)
+    assert total == sum(POINTS[stage.folder].values())
+    assert f"({total} in all)" in source_of(cells[1])
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.folder)
+def test_markdown_comes_from_the_module_docstrings(stage) -> None:
+    cells = by_id(committed(stage))
+    module = ast.parse(stage.reference_file.read_text(encoding="utf-8"))
+    docstring = ast.get_docstring(module)
+    assert source_of(cells["intro"]) == f"# {docstring.strip()}"
+    for node in module.body:
+        if isinstance(node, ast.FunctionDef):
+            first = " ".join(ast.get_docstring(node).split("\n\n")[0].split())
+            assert first in source_of(cells[f"{node.name}_task"])
+
+
+def test_setup_provides_earlier_stages_from_the_reference() -> None:
+    setup = source_of(by_id(committed("02"))["setup"])
+    assert "from solutions.activations import relu, softmax" in setup
+    assert "from ." not in source_of(by_id(committed("05"))["setup"])
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.folder)
+def test_test_cells_assert_with_messages_and_end_in_no_bare_expression(stage) -> None:
+    for function in stage.functions:
+        source = source_of(by_id(committed(stage))[f"{function}_tests"])
+        for version in (source, HIDDEN_BLOCK.sub("", source)):  # as graded, and as released
+            tree = ast.parse(version)
+            assert isinstance(tree.body[-1], ast.Assert), f"{function}: the cell must end in an assert"
+            assert not [n for n in tree.body if isinstance(n, ast.Expr)], f"{function}: a bare expression"
+            asserts = [n for n in ast.walk(tree) if isinstance(n, ast.Assert)]
+            assert asserts and all(a.msg is not None for a in asserts), f"{function}: an assert without message"
+        # the same checks as the pytest suites, called for this function only, visible then all
+        calls = re.findall(r'notebook_checks\("([^"]+)", "([^"]+)", globals\(\), visible_only=(\w+)\)', source)
+        assert calls == [(stage.folder, function, "True"), (stage.folder, function, "False")]
+        assert HIDDEN_BLOCK.search(source).group().count("visible_only=False") == 1
+
+
+# ----------------------------------------------------------------------------- running the cells
+RUNNER = textwrap.dedent('''
+    import contextlib, io, json, sys
+    report = {}
+    for path in sys.argv[1:]:
+        notebook = json.load(open(path))
+        namespace, results = {"__name__": "__main__"}, {}
+        for cell in notebook["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            out, err = io.StringIO(), io.StringIO()
+            try:
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                    exec(compile("".join(cell["source"]), cell["id"], "exec"), namespace)
+                error = None
+            except BaseException as raised:
+                error = f"{type(raised).__name__}: {raised}"
+            results[cell["id"]] = {"error": error, "stdout": out.getvalue(), "stderr": err.getvalue()}
+        report[path] = results
+    print(json.dumps(report))
+''')
+
+
+def run_cells(named: dict[str, dict], tmp_path: Path) -> dict[str, dict[str, dict]]:
+    """Run each notebook's code cells in order, one fresh namespace per notebook, in a new Python.
+
+    Returns {name: {cell id: {"error", "stdout", "stderr"}}}.
+    """
+    paths = {}
+    for name, notebook in named.items():
+        paths[name] = tmp_path / f"{name}.ipynb"
+        paths[name].write_text(json.dumps(notebook))
+    (tmp_path / "runner.py").write_text(RUNNER)
+    result = subprocess.run([sys.executable, str(tmp_path / "runner.py"), *map(str, paths.values())],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    return {name: report[str(path)] for name, path in paths.items()}
+
+
+def stubbed(notebook: dict) -> dict:
+    """The notebook with every solution block replaced by nbgrader's stub (what students get)."""
+    copy = json.loads(json.dumps(notebook))
+    for cell in copy["cells"]:
+        text = SOLUTION_BLOCK.sub(lambda m: f"{m['indent']}# YOUR CODE HERE\n{m['indent']}raise NotImplementedError()\n",
+                                  source_of(cell) + "\n")
+        cell["source"] = text.rstrip("\n").splitlines(keepends=True)
+    return copy
+
+
+def test_every_test_cell_passes_quietly_on_the_reference_and_fails_on_the_stubs(tmp_path: Path) -> None:
+    """The source notebooks as instructors run them: solutions in (all pass) and stubbed (all fail)."""
+    named = {}
+    for stage in STAGES:
+        named[f"{stage.folder}-solved"] = committed(stage)
+        named[f"{stage.folder}-stubs"] = stubbed(committed(stage))
+    report = run_cells(named, tmp_path)
+    for stage in STAGES:
+        for cell_id, result in report[f"{stage.folder}-solved"].items():
+            assert result == {"error": None, "stdout": "", "stderr": ""}, (stage.folder, cell_id, result)
+        stubs = report[f"{stage.folder}-stubs"]
+        assert stubs["setup"]["error"] is None
+        for function in stage.functions:
+            result = stubs[f"{function}_tests"]
+            assert result["error"] and result["error"].startswith("NotWrittenYet: "), (function, result)
+            assert result["stderr"] == ""
+    # a stub's message points at the notebook cell, not at a file under exercises/
+    assert ("relu() is not written yet - replace its `raise NotImplementedError(...)` in its cell"
+            in report["01_activations-stubs"]["relu_tests"]["error"])
+
+
+# ----------------------------------------------------------------------------- nbgrader's configuration
+@pytest.fixture(scope="module")
+def config():
+    pytest.importorskip("nbgrader", reason="nbgrader is not installed: pip install -e '.[grader]'")
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader("nbgrader_config.py", path=str(COURSE)).load_config()
+
+
+def test_config_keeps_hidden_tests_out_of_feedback_and_limits_cells(config) -> None:
+    assert config.CourseDirectory.course_id == "mnist-kit"
+    assert 5 <= config.Execute.timeout <= 60
+    assert config.Execute.interrupt_on_timeout is True
+    assert "--InteractiveShell.xmode=Minimal" in config.Execute.extra_arguments
+    feedback = config.GenerateFeedback.preprocessors
+    assert "nbgrader.preprocessors.ClearHiddenTests" in feedback
+    assert feedback.index("nbgrader.preprocessors.GetGrades") < feedback.index("nbgrader.preprocessors.ClearHiddenTests")
+    assert "raise NotImplementedError()" in config.ClearSolutions.code_stub["python"]
+
+
+def test_config_replaces_only_deduplicate_ids_in_autograde(config) -> None:
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import DeduplicateIds
+
+    default = Autograde.class_traits()["sanitize_preprocessors"].default()
+    ours = config.Autograde.sanitize_preprocessors
+    assert len(ours) == len(default)
+    for mine, theirs in zip(ours, default):
+        if theirs is DeduplicateIds:
+            assert mine is not DeduplicateIds and issubclass(mine, DeduplicateIds)
+        else:
+            assert mine is theirs
+
+
+def test_duplicated_cells_keep_valid_metadata(config) -> None:
+    """The last copy of a duplicated cell keeps its grade id; the others become plain cells."""
+    import nbformat
+    from nbgrader.nbgraderformat import MetadataValidator
+
+    fix = next(p for p in config.Autograde.sanitize_preprocessors if p.__name__.startswith("Deduplicate"))
+    notebook = nbformat.reads(json.dumps(committed("01")), as_version=4)
+    tests = next(c for c in notebook.cells if c.id == "relu_tests")
+    notebook.cells.insert(0, nbformat.from_dict(json.loads(json.dumps(tests))))
+    notebook.cells[0].id = "copy"
+    notebook_copy = json.loads(nbformat.writes(notebook))
+    fixed, _ = fix().preprocess(notebook, {})
+    assert "nbgrader" not in fixed.cells[0].metadata
+    assert next(c for c in fixed.cells if c.id == "relu_tests").metadata.nbgrader.grade_id == "relu_tests"
+    MetadataValidator().validate_nb(fixed)
+    # nbgrader's own DeduplicateIds leaves {} behind, which its validator rejects (jupyter/nbgrader#1083)
+    broken, _ = fix.__mro__[1]().preprocess(nbformat.reads(json.dumps(notebook_copy), as_version=4), {})
+    assert broken.cells[0].metadata.nbgrader == {}
+    with pytest.raises(Exception, match="Outdated schema version"):
+        MetadataValidator().validate_nb(broken)
