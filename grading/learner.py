@@ -204,7 +204,7 @@ def _inline(value: Any) -> str:
 
 
 def _is_trivial(value: Any) -> bool:
-    return value is None or isinstance(value, (int, float, str, bool, dict))
+    return value is None or isinstance(value, (int, float, str, bool, dict, np.random.Generator))
 
 
 def _is_library_file(filename: str) -> bool:

@@ -122,6 +122,18 @@ def find_function(stage: Any, function: str, namespace: Mapping[str, Any] | Modu
     return func
 
 
+def _helpers_note(stage: Any, function: str, func: Callable[..., Any]) -> str:
+    """A note naming the learner's other functions of this stage that `func` calls, if any."""
+    code = getattr(func, "__code__", None)
+    helpers = [name for name in stage.functions if name != function and code is not None
+               and name in code.co_names]
+    if not helpers:
+        return ""
+    names = ", ".join(f"{name}()" for name in helpers)
+    which = "its test fails too, fix it" if len(helpers) == 1 else "their tests fail too, fix them"
+    return f"\n  note:     {function}() uses your {names}: if {which} first."
+
+
 def run_checks(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleType, *,
                visible_only: bool = False, hidden_only: bool = False) -> list[str]:
     """Run the checks of the learner's `function` of `stage`, in order, stopping at the first failure.
@@ -156,7 +168,8 @@ def run_checks(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleT
             except GradingError as error:
                 error.check = check.name
                 if not isinstance(error, (NotWrittenYet, CallsReferenceError, LearnerFileError)):
-                    error.args = (f"{error}\n  check:    {check.name} - {check.description}",)
+                    error.args = (f"{error}\n  check:    {check.name} - {check.description}"
+                                  + _helpers_note(stage, function, func),)
                 raise
             except Exception as error:  # the check could not use what the function returned
                 raise GradingError(

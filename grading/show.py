@@ -9,6 +9,10 @@ MAX_PRINTED_ENTRIES = 40
 def show(value: object, *, indent: int = 0) -> str:
     """A short readable text for `value` (multi-line arrays are indented by `indent`)."""
     if isinstance(value, np.ndarray):
+        if value.ndim == 2 and value.shape[1] == 1 and 4 < value.shape[0] <= MAX_PRINTED_ENTRIES:
+            with np.printoptions(precision=4, suppress=True, linewidth=100):
+                row = np.array2string(value[:, 0], separator=" ")
+            return f"{row} as a column  (shape {value.shape}, {value.dtype})"
         if value.size <= MAX_PRINTED_ENTRIES and value.ndim <= 2:
             with np.printoptions(precision=4, suppress=True, linewidth=100, threshold=MAX_PRINTED_ENTRIES):
                 text = np.array2string(value, separator=" ")

@@ -100,18 +100,18 @@ def relu_deriv_matches_reference(relu_deriv: LearnerFunction) -> None:
 
 # ------------------------------------------------------------------- softmax
 def _softmax_mistakes(Z: np.ndarray):
-    with np.errstate(all="ignore"):
-        exps = np.exp(Z - Z.max())
-        rows = np.exp(Z - Z.max(axis=1, keepdims=True))
-        mistakes = [
-            (exps / exps.sum(), "each column must sum to 1 on its own: divide by the column sums "
-                                "(sum(axis=0, keepdims=True)), not by the sum of the whole matrix"),
-            (rows / rows.sum(axis=1, keepdims=True), "that normalises each ROW: the classes are the "
-                                                     "rows, so sum over axis 0 (one column per example)"),
-            (lambda got: bool(np.isnan(got).any()), "NaN: exp() overflowed - subtract each column's "
-                                                    "maximum from Z before np.exp"),
-        ]
-    return mistakes
+    def columns_sum_to_one(got: np.ndarray) -> bool:
+        return bool(np.allclose(got.sum(axis=0), 1.0))
+
+    return [
+        (lambda got: bool(np.isnan(got).any()), "NaN: exp() overflowed - subtract each column's "
+                                                "maximum from Z before np.exp"),
+        (lambda got: not columns_sum_to_one(got) and bool(np.allclose(got.sum(axis=1), 1.0)),
+         "that normalises each ROW: the classes are the rows, so sum over axis 0 (one column per example)"),
+        (lambda got: not columns_sum_to_one(got) and bool(np.isclose(got.sum(), 1.0)),
+         "each column must sum to 1 on its own: divide by the column sums (sum(axis=0, keepdims=True)), "
+         "not by the sum of the whole matrix"),
+    ]
 
 
 def _expect_softmax(softmax: LearnerFunction, Z: np.ndarray) -> np.ndarray:

@@ -1,0 +1,39 @@
+"""Stage 05, the capstone - grades YOUR train_mnist.py, running on YOUR functions of stages 01-04.
+
+Run it from the kit's folder:  python -m pytest exercises/05_train_mnist
+The checks themselves live in grading/stage05_train_mnist.py.
+"""
+
+from grading.pytest_support import grade, grade_earlier_stages
+
+
+def test_earlier_stages_are_done():
+    grade_earlier_stages(__file__)
+
+
+def test_make_predictions():
+    grade(__file__, "make_predictions")
+
+
+def test_evaluate():
+    grade(__file__, "evaluate")
+
+
+def test_minibatch_indices():
+    grade(__file__, "minibatch_indices")
+
+
+def test_mini_batch_gradient_descent():
+    grade(__file__, "mini_batch_gradient_descent")
+
+
+def test_save_params():
+    grade(__file__, "save_params")
+
+
+def test_load_params():
+    grade(__file__, "load_params")
+
+
+def test_plot_history():
+    grade(__file__, "plot_history")

@@ -1,0 +1,101 @@
+"""Helpers for the curriculum tests: temporary copies of exercises/ and pytest runs in them.
+
+A "tree" is a folder holding a copy of the kit's exercises/ in which some learner
+files are replaced (by the solved reference, an alternative, a mistake...). The
+suites are then run the way a learner runs them, `python -m pytest exercises/...`
+in a fresh process, from the tree's folder.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+
+from grading.stages import EXERCISES_DIR, STAGES, Stage, get_stage
+from grading.stubs import render_learner_file
+
+TESTS_DIR = Path(__file__).resolve().parent
+MISTAKES_DIR = TESTS_DIR / "mistakes"
+ALTERNATIVES_DIR = TESTS_DIR / "alternatives"
+
+
+def solved_text(stage: Stage) -> str:
+    """A complete, correct learner file: the reference module with its solutions kept."""
+    return render_learner_file(stage.reference_file.read_text(encoding="utf-8"), stage, solved=True)
+
+
+def make_tree(folder: Path, files: dict[str, str] | None = None, *, solved: bool = True) -> Path:
+    """Copy exercises/ into `folder`; learner files solved (or stubs), then `files` written over.
+
+    Args:
+        folder: where to put the copy (created); the exercises end up in folder / "exercises".
+        files: {stage key: text of that stage's learner file}.
+        solved: start from the reference solution of every stage (else from the shipped stubs).
+    """
+    target = folder / "exercises"
+    shutil.copytree(EXERCISES_DIR, target, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    if solved:
+        for stage in STAGES:
+            stage.learner_file(target).write_text(solved_text(stage), encoding="utf-8")
+    for key, text in (files or {}).items():
+        get_stage(key).learner_file(target).write_text(text, encoding="utf-8")
+    return folder
+
+
+def run_pytest(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`python -m pytest ARGS` in `cwd`, as a learner runs it (output captured as text)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@dataclass
+class SuiteResult:
+    """What one stage suite reported in a batch: test name -> failure message (None when it passed)."""
+
+    outcomes: dict[str, str | None]
+
+    @property
+    def failed(self) -> set[str]:
+        return {name for name, message in self.outcomes.items() if message is not None}
+
+
+def run_batch(folder: Path, trees: dict[str, tuple[Path, str]]) -> dict[str, SuiteResult]:
+    """Run many stage suites in one pytest process and report each.
+
+    Args:
+        folder: a scratch folder; every tree must lie inside it.
+        trees: {name: (tree folder, stage folder name)}.
+
+    The learner's command is `python -m pytest exercises/NN_name`; to run dozens of
+    trees in one process (for speed) this adds --import-mode=importlib, so that the
+    same test file name can appear in several trees, and reads the results from a
+    JUnit XML report.
+    """
+    (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    report = folder / "report.xml"
+    paths = [str((tree / "exercises" / stage_folder).relative_to(folder)) for tree, stage_folder in trees.values()]
+    completed = run_pytest(folder, "-c", "pytest.ini", "--rootdir", ".", "-p", "no:cacheprovider",
+                           "--import-mode=importlib", "-q", "-o", "junit_family=xunit1",
+                           f"--junitxml={report}", *paths)
+    if not report.is_file():
+        raise AssertionError(f"pytest wrote no report:\n{completed.stdout}\n{completed.stderr}")
+    by_tree = {str((tree / "exercises" / stage_folder).relative_to(folder)): name
+               for name, (tree, stage_folder) in trees.items()}
+    results = {name: SuiteResult({}) for name in trees}
+    for case in ElementTree.parse(report).getroot().iter("testcase"):
+        file = case.get("file", "")
+        name = next((n for prefix, n in by_tree.items() if file.startswith(prefix + "/")), None)
+        if name is None:
+            raise AssertionError(f"a test outside the trees ran: {file}::{case.get('name')}")
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        message = None
+        if problem is not None:
+            message = (problem.get("message") or "") + "\n" + (problem.text or "")
+        results[name].outcomes[case.get("name")] = message
+    return results
