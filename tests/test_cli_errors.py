@@ -210,3 +210,12 @@ def test_good_weights_pass(capsys, tmp_path, good_weights):
     status, out, err = run_main(capsys, "evaluate", "--weights", good_weights, "--data", SAMPLE)
     assert status == 0, err
     assert "Test accuracy:" in out
+
+
+def test_weights_folder_cannot_be_created_fails_before_training(capsys, tmp_path):
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("x")
+    status, out, err = run_main(capsys, "train", "--data", SAMPLE,
+                                "--weights", not_a_folder / "w.npz")
+    assert_error_line(status, err, "file.txt", "cannot create the folder for the weights")
+    assert "Epoch" not in out, "the problem must be found before training, not after"

@@ -61,7 +61,8 @@ class TrainingConfig:
         alpha = f"alpha {self.alpha:g}"
         if self.alpha_final is not None:
             alpha += f" -> {self.alpha_final:g}"
-        parts = [f"{INIT_NAMES[self.init]} init", f"{self.epochs} epochs of {batches}", alpha]
+        epochs = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
+        parts = [f"{INIT_NAMES[self.init]} init", f"{epochs} of {batches}", alpha]
         if self.weight_decay:
             parts.append(f"weight decay {self.weight_decay:g}")
         if self.augment:
@@ -302,7 +303,10 @@ def run(args: argparse.Namespace) -> int:
         accuracy, loss = evaluate(*params, X_set, Y_set)
         print(f"{name + ' accuracy:':19} {accuracy:.4f}  (loss {loss:.3f}; {what})")
 
-    save_params(args.weights, *params)
+    try:
+        save_params(args.weights, *params)
+    except OSError as error:
+        raise CommandError(f"{args.weights}: cannot save the weights ({error.strerror})") from None
     print(f"Saved weights to {args.weights}")
     if args.plots is not None:
         X_pic, Y_pic = (test.X, test.Y) if test is not None else (
