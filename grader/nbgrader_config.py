@@ -1,6 +1,19 @@
 """nbgrader configuration of the mnist-kit course (run nbgrader from this folder; see README.md)."""
 
-from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    Execute,
+    IgnorePattern,
+    LimitOutput,
+    NbGraderPreprocessor,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
 
 c = get_config()  # noqa: F821 - nbgrader provides get_config when it loads this file
 
@@ -50,4 +63,28 @@ class DeduplicateIdsKeepingMetadataValid(DeduplicateIds):
 # nbgrader's own list, with DeduplicateIds replaced (a kit test checks it against nbgrader's default)
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, DeduplicateIdsKeepingMetadataValid, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+]
+
+
+class IgnoreValuesShownByTestCells(NbGraderPreprocessor):
+    """Drop the values ("Out[n]:" results) a test cell displayed before its grade is read.
+
+    nbgrader scores a test cell by its outputs: an error or stderr gives 0, and otherwise the
+    first displayed value, if it is a number, IS the score (any other value: full marks). The
+    kit's test cells display nothing (they end in an assert), so a value there can only come
+    from a student's function run by the checks, e.g. one calling sys.displayhook("ok") to
+    claim full marks for wrong code, or displaying 1000 to crash the grading of the notebook.
+    Without those values, a test cell scores by its errors and stderr alone.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.outputs = [output for output in cell.outputs if output.output_type != "execute_result"]
+        return cell, resources
+
+
+# nbgrader's own list, with IgnoreValuesShownByTestCells run before the grades are saved
+c.Autograde.autograde_preprocessors = [
+    Execute, IgnoreValuesShownByTestCells, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]

@@ -1,6 +1,6 @@
 """Regenerate every generated file of the curriculum from the reference modules.
 
-    python -m grading.build           # write the learner stubs in exercises/
+    python -m grading.build           # write the learner stubs in exercises/ and the notebooks in grader/
     python -m grading.build --check   # only compare; exit status 1 when one is out of date
 
 The stubs are the learner's own files once the kit is cloned, so run this only
@@ -13,39 +13,55 @@ from pathlib import Path
 
 from solutions.atomic_files import atomic_write
 
+from .notebooks import generated_files as course_files
 from .stages import EXERCISES_DIR, REPO_ROOT, STAGES
 from .stubs import render_learner_file
 
 
-def generated_files() -> dict[Path, str]:
-    """Every generated file (absolute path) and the text it must hold."""
+def stub_files(exercises_dir: Path = EXERCISES_DIR) -> dict[Path, str]:
+    """The learner's stub of every stage (its path inside `exercises_dir`) and the text it must hold."""
     files = {}
     for stage in STAGES:
         source = stage.reference_file.read_text(encoding="utf-8")
-        files[stage.learner_file(EXERCISES_DIR)] = render_learner_file(source, stage)
+        files[stage.learner_file(exercises_dir)] = render_learner_file(source, stage)
     return files
 
 
-def outdated_files() -> list[Path]:
+def generated_files(exercises_dir: Path = EXERCISES_DIR) -> dict[Path, str]:
+    """Every generated file (its path) and the text it must hold."""
+    files = stub_files(exercises_dir)
+    files.update(course_files())  # the nbgrader course (grading/notebooks.py)
+    return files
+
+
+def outdated_files(exercises_dir: Path = EXERCISES_DIR) -> list[Path]:
     """The generated files that are missing or differ from the generator's output."""
-    return [path for path, text in generated_files().items()
+    return [path for path, text in generated_files(exercises_dir).items()
             if not path.is_file() or path.read_text(encoding="utf-8") != text]
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grading.build", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report out-of-date files")
+    parser.add_argument("--exercises", type=Path, default=EXERCISES_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    stale = outdated_files()
+    stale = outdated_files(args.exercises)
     if args.check:
         for path in stale:
-            print(f"out of date: {path.relative_to(REPO_ROOT)} (run python -m grading.build)")
+            print(f"out of date: {_shown(path)} (run python -m grading.build)")
         return 1 if stale else 0
-    for path, text in generated_files().items():
+    for path, text in generated_files(args.exercises).items():
         if path in stale:
             with atomic_write(path) as file:
                 file.write(text.encode("utf-8"))
-            print(f"wrote {path.relative_to(REPO_ROOT)}")
+            print(f"wrote {_shown(path)}")
     if not stale:
         print("all generated files are up to date")
     return 0

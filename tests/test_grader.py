@@ -10,7 +10,6 @@ import json
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from grading import notebooks
 from grading.notebooks import POINTS, NotebookSourceError, build_notebook, module_parts, notebook_path
 from grading.stages import REPO_ROOT, STAGES, get_stage
 from grading.stubs import MarkerError
+from notebook_runner import run_cells
 
 COURSE = REPO_ROOT / "grader"
 HIDDEN_BLOCK = re.compile(r"^### BEGIN HIDDEN TESTS\n.*?^### END HIDDEN TESTS\n?", re.MULTILINE | re.DOTALL)
@@ -211,45 +211,6 @@ def test_test_cells_assert_with_messages_and_end_in_no_bare_expression(stage) ->
 
 
 # ----------------------------------------------------------------------------- running the cells
-RUNNER = textwrap.dedent('''
-    import contextlib, io, json, sys
-    report = {}
-    for path in sys.argv[1:]:
-        notebook = json.load(open(path))
-        namespace, results = {"__name__": "__main__"}, {}
-        for cell in notebook["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            out, err = io.StringIO(), io.StringIO()
-            try:
-                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                    exec(compile("".join(cell["source"]), cell["id"], "exec"), namespace)
-                error = None
-            except BaseException as raised:
-                error = f"{type(raised).__name__}: {raised}"
-            results[cell["id"]] = {"error": error, "stdout": out.getvalue(), "stderr": err.getvalue()}
-        report[path] = results
-    print(json.dumps(report))
-''')
-
-
-def run_cells(named: dict[str, dict], tmp_path: Path) -> dict[str, dict[str, dict]]:
-    """Run each notebook's code cells in order, one fresh namespace per notebook, in a new Python.
-
-    Returns {name: {cell id: {"error", "stdout", "stderr"}}}.
-    """
-    paths = {}
-    for name, notebook in named.items():
-        paths[name] = tmp_path / f"{name}.ipynb"
-        paths[name].write_text(json.dumps(notebook))
-    (tmp_path / "runner.py").write_text(RUNNER)
-    result = subprocess.run([sys.executable, str(tmp_path / "runner.py"), *map(str, paths.values())],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    return {name: report[str(path)] for name, path in paths.items()}
-
-
 def stubbed(notebook: dict) -> dict:
     """The notebook with every solution block replaced by nbgrader's stub (what students get)."""
     copy = json.loads(json.dumps(notebook))
@@ -313,6 +274,36 @@ def test_config_replaces_only_deduplicate_ids_in_autograde(config) -> None:
             assert mine is not DeduplicateIds and issubclass(mine, DeduplicateIds)
         else:
             assert mine is theirs
+
+
+def test_config_adds_one_preprocessor_before_the_grades_are_read(config) -> None:
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    ours = list(config.Autograde.autograde_preprocessors)
+    added = ours.pop(1)
+    assert ours == default and default[0] is Execute
+    assert added.__name__ == "IgnoreValuesShownByTestCells"
+
+
+def test_values_shown_by_test_cells_do_not_count(config) -> None:
+    """nbgrader reads a displayed number as the cell's score; the config drops such values."""
+    import nbformat
+    from nbgrader.utils import determine_grade
+
+    drop = next(p for p in config.Autograde.autograde_preprocessors if p.__name__ == "IgnoreValuesShownByTestCells")
+    notebook = nbformat.reads(json.dumps(committed("01")), as_version=4)
+    shown = nbformat.v4.new_output("execute_result", data={"text/plain": "'all good'"}, execution_count=1)
+    error = nbformat.v4.new_output("error", ename="GradingError", evalue="wrong", traceback=[])
+    tests = next(c for c in notebook.cells if c.id == "relu_tests")
+    setup = next(c for c in notebook.cells if c.id == "setup")
+    tests.outputs, setup.outputs = [shown, error], [shown]
+    assert determine_grade(tests) == (1.0, 1.0)  # what nbgrader alone would give: full marks
+    processed, _ = drop().preprocess(notebook, {})
+    assert [o.output_type for o in next(c for c in processed.cells if c.id == "relu_tests").outputs] == ["error"]
+    assert determine_grade(next(c for c in processed.cells if c.id == "relu_tests")) == (0, 1.0)
+    assert next(c for c in processed.cells if c.id == "setup").outputs == [shown]  # other cells untouched
 
 
 def test_duplicated_cells_keep_valid_metadata(config) -> None:

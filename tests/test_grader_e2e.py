@@ -1,11 +1,12 @@
 """The nbgrader course in grader/, end to end, with real nbgrader runs.
 
-One module-scoped run (each nbgrader command costs ~5 s of start-up, so the whole flow
-uses six of them, and every stage is released and graded):
+One module-scoped run, with the commands of grader/README.md's workflow as written (each
+nbgrader command costs ~5 s of start-up, so the whole flow uses six of them, and every
+stage is released and graded):
 
     copy grader/ to a throwaway course -> generate_assignment "*" (every stage)
-    -> write submissions -> autograde "*" -> export CSV
-    -> autograde one submission again with --force -> generate_feedback "*" -> export CSV
+    -> write submissions -> autograde "*" -> generate_feedback "*" -> export --to grades.csv
+    -> autograde one submission again with --force -> export again
 
 and the tests below check the release, every score, the feedback and that grading again
 gave the same scores. The submissions (student: stages, what is in them, expected score):
@@ -13,22 +14,26 @@ gave the same scores. The submissions (student: stages, what is in them, expecte
     correct     every stage: the reference code typed into the stubs      full marks
     stubs       every stage: the release as handed out                    0
     partial     01: relu and softmax written, relu_deriv left a stub      relu + softmax
-    mistake     a mistake from tests/mistakes/ in one function            that function's points lost
+    mistake     01: softmax from tests/mistakes/ (no max subtracted), the rest written: it passes
+                the visible checks, not the hidden ones                   all but softmax's points
     loop        02: init_params loops forever, forward_prop written       forward_prop's points
     tamper      01: relu written, the others stubs; relu_deriv's test cell replaced by `pass`
                 and made worth 100 points, softmax's test cell deleted, relu's test cell and
                 solution cell duplicated, other cells writing to stderr   relu's points
-    hacker      01: stubs, plus a cell that redefines notebook_checks, patches grading's
-                functions and writes a fake grading package beside the notebook   0
+    hacker      01: wrong functions that display a score while they are checked, plus a cell
+                that redefines notebook_checks, patches grading's functions and writes a
+                fake grading package beside the notebook                  0
     reference   01: every function taken from the reference solution     0
 """
 
+import ast
 import copy
 import csv
 import html
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -40,6 +45,7 @@ import pytest
 from grading.notebooks import POINTS
 from grading.stages import REPO_ROOT, STAGES, get_stage
 from grading.stubs import SolutionBlock, split_solution_blocks
+from notebook_runner import run_cells
 
 pytest.importorskip("nbgrader", reason="nbgrader is not installed: pip install -e '.[grader]'")
 
@@ -50,6 +56,17 @@ ALL = [stage.folder for stage in STAGES]
 
 
 # ----------------------------------------------------------------------------- helpers
+README_MARK = "<!-- tests/test_grader_e2e.py runs the nbgrader commands of this block, as written -->"
+
+
+def readme_workflow() -> list[list[str]]:
+    """The nbgrader commands of grader/README.md's workflow block, as argument lists (without "nbgrader")."""
+    text = (REPO_ROOT / "grader" / "README.md").read_text(encoding="utf-8")
+    assert README_MARK in text, f"grader/README.md lost the line {README_MARK!r}"
+    block = text.split(README_MARK, 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    return [shlex.split(line, comments=True)[1:] for line in block.splitlines() if line.startswith("nbgrader ")]
+
+
 def reference_bodies(stage_key: str) -> dict[str, str]:
     """{function: the code between its solution markers} (dedented to the function body's indent)."""
     stage = get_stage(stage_key)
@@ -77,6 +94,25 @@ def solution_only_lines(stage_key: str) -> set[str]:
                 outside.add(line.strip())
     lines = {line.strip() for body in reference_bodies(stage_key).values() for line in body.splitlines()}
     return {line for line in lines if line and line not in outside}
+
+
+#: the common mistake one submission makes, from the catalogue the pytest suites are tested with
+MISTAKE_FILE = REPO_ROOT / "tests" / "mistakes" / "01_activations" / "softmax_not_stabilised.py"
+
+
+def mistake() -> tuple[str, str, str]:
+    """(function, its mistaken body, a fragment of the message expected) from MISTAKE_FILE.
+
+    The file is a whole learner file whose second line reads "# EXPECT test_<function>: <fragment>".
+    """
+    source = MISTAKE_FILE.read_text(encoding="utf-8")
+    match = re.search(r"^# EXPECT test_(\w+): (.+)$", source, re.MULTILINE)
+    assert match, f"{MISTAKE_FILE}: no '# EXPECT test_<function>: <message>' line"
+    function, fragment = match[1], match[2].strip()
+    node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == function)
+    lines = source.splitlines(keepends=True)
+    body = "".join(lines[node.body[1].lineno - 1: node.end_lineno])  # after the docstring
+    return function, body, fragment
 
 
 def cell(notebook: dict, cell_id: str) -> dict:
@@ -137,6 +173,11 @@ def submissions(release: Path) -> dict[str, dict[str, dict]]:
 
     work["partial"] = {"01_activations": solved("01_activations", skip=("relu_deriv",))}
 
+    function, body, _ = mistake()
+    mistaken = solved("01_activations", skip=(function,))
+    fill(mistaken, function, body)
+    work["mistake"] = {"01_activations": mistaken}
+
     loop = solved("02_forward_pass", skip=("init_params",))
     fill(loop, "init_params", "    while True:\n        pass\n")
     work["loop"] = {"02_forward_pass": loop}
@@ -160,6 +201,11 @@ def submissions(release: Path) -> dict[str, dict[str, dict]]:
 
     # kernel-level tricks on the grader: patch the checks, shadow them with a local package
     hacker = released("01_activations")
+    # wrong functions that display a value while the checks run: nbgrader would take the first
+    # value a test cell shows as its score (a number) or as full marks (anything else)
+    fill(hacker, "relu", "    import sys\n    sys.displayhook(1.0)\n    return Z\n")
+    fill(hacker, "relu_deriv", "    get_ipython().displayhook('all good')\n    return Z\n")
+    fill(hacker, "softmax", "    import sys\n    sys.displayhook(1000)\n    return Z\n")
     hacker["cells"].insert(3, new_code_cell(
         "import grading, grading.notebook_checks, grading.registry\n"
         "def notebook_checks(*args, **kwargs):\n    return ['all good']\n"
@@ -189,6 +235,7 @@ EXPECTED: dict[str, dict[str, float]] = {
     "correct": {stage: sum(P[stage].values()) for stage in ALL},
     "stubs": {stage: 0 for stage in ALL},
     "partial": {"01_activations": P["01_activations"]["relu"] + P["01_activations"]["softmax"]},
+    "mistake": {"01_activations": sum(P["01_activations"].values()) - P["01_activations"][mistake()[0]]},
     "loop": {"02_forward_pass": P["02_forward_pass"]["forward_prop"]},
     "tamper": {"01_activations": P["01_activations"]["relu"]},
     "hacker": {"01_activations": 0},
@@ -253,17 +300,23 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
         pytest.fail("the kernel's Python cannot import grading outside the repository: reinstall the kit "
                     f"(pip install -e '.[grader]').\n{probe.stderr[-2000:]}", pytrace=False)
 
-    course.generate_log = course.nbgrader("generate_assignment", "*")
+    # the README's commands, as written, with the students' work handed in after the release
+    workflow = readme_workflow()
+    assert [command[0] for command in workflow] == ["generate_assignment", "autograde", "generate_feedback",
+                                                    "export"], workflow
+    course.generate_log = course.nbgrader(*workflow[0])
     course.work = submissions(course.root / "release")
     for student, stages in course.work.items():
         for stage, notebook in stages.items():
             folder = course.root / "submitted" / student / stage
             folder.mkdir(parents=True)
             (folder / f"{stage}.ipynb").write_text(json.dumps(notebook, indent=1))
-    course.autograde_log = course.nbgrader("autograde", "*")
-    course.nbgrader("export", "--to", "grades.csv")
+    course.autograde_log = course.nbgrader(*workflow[1])
+    course.feedback_log = course.nbgrader(*workflow[2])
+    course.nbgrader(*workflow[3])
+    assert workflow[3][-1] == "grades.csv", workflow[3]
+    # grading again gives the same scores (one submission: each nbgrader run costs seconds)
     course.regrade_log = course.nbgrader("autograde", "01_activations", "--student", "tamper", "--force")
-    course.feedback_log = course.nbgrader("generate_feedback", "*")
     course.nbgrader("export", "--to", "grades_again.csv")
     course.total_seconds = time.monotonic() - started
 
@@ -290,24 +343,17 @@ def test_release_has_every_stage_without_solutions_or_hidden_tests(course: Cours
 
 
 def test_release_visible_tests_run_for_students(course: Course, tmp_path: Path) -> None:
-    """In the release, the visible test cells pass on solved functions and explain an unwritten one."""
+    """In the release, the visible checks pass on a right function and on the catalogued mistake
+    (only hidden checks catch it), and explain an unwritten function."""
     release = course.root / "release" / "01_activations" / "01_activations.ipynb"
-    notebook = json.loads(release.read_text(encoding="utf-8"))
+    notebook = read_notebook(release)
+    function, body, _ = mistake()
     fill(notebook, "relu", reference_bodies("01")["relu"])
-    namespace: dict = {"__name__": "__main__"}
-    failures = {}
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        for each in notebook["cells"]:
-            if each["cell_type"] == "code":
-                try:
-                    exec(compile("".join(each["source"]), each["id"], "exec"), namespace)
-                except AssertionError as error:
-                    failures[each["metadata"]["nbgrader"]["grade_id"]] = str(error)
-    finally:
-        os.chdir(cwd)
-    assert set(failures) == {"relu_deriv_tests", "softmax_tests"}, failures
+    fill(notebook, function, body)
+    assert function != "relu_deriv"
+    report = run_cells({"release": notebook}, tmp_path)["release"]
+    failures = {cell_id: result["error"] for cell_id, result in report.items() if result["error"]}
+    assert set(failures) == {"relu_deriv_tests"}, failures
     assert "relu_deriv() is not written yet" in failures["relu_deriv_tests"]
     assert "in its cell" in failures["relu_deriv_tests"] and "exercises/" not in failures["relu_deriv_tests"]
 
@@ -361,9 +407,10 @@ def test_feedback_shows_no_hidden_tests_or_solutions(course: Course) -> None:
             leaked = sorted(line for line in solution_only_lines(stage) - submitted
                             if any(line == each.strip() for each in text.splitlines()))
             assert not leaked, f"{student} / {stage}: solution lines in the feedback: {leaked}"
-    # a failing hidden check still explains itself in the feedback (its message, not its code)
-    partial = html_text(course.root / "feedback" / "partial" / "01_activations" / "01_activations.html")
-    assert "relu_deriv() is not written yet" in partial
+    # a failing hidden check explains itself in the feedback (its message, not its code)
+    function, _, fragment = mistake()
+    feedback = html_text(course.root / "feedback" / "mistake" / "01_activations" / "01_activations.html")
+    assert fragment in feedback and f"{function}()" in feedback
 
 
 def test_grading_again_gives_the_same_scores(course: Course) -> None:
