@@ -219,3 +219,11 @@ def test_weights_folder_cannot_be_created_fails_before_training(capsys, tmp_path
                                 "--weights", not_a_folder / "w.npz")
     assert_error_line(status, err, "file.txt", "cannot create the folder for the weights")
     assert "Epoch" not in out, "the problem must be found before training, not after"
+
+
+def test_diverging_training_is_one_line_and_saves_nothing(tmp_path):
+    result = run_cli("train", "--alpha", "1e300", "--epochs", "1", "--data", SAMPLE,
+                     "--weights", "w.npz", cwd=tmp_path)
+    assert_one_line_error(result, "diverged", "--alpha")
+    assert "RuntimeWarning" not in result.stderr
+    assert not (tmp_path / "w.npz").exists()

@@ -282,7 +282,9 @@ def run(args: argparse.Namespace) -> int:
     history: dict[str, list[float]] = {}
     started = time.perf_counter()
     try:
-        params = train_network(config, args.seed, X, Y, X_dev, Y_dev, history)
+        # a diverging run overflows; that is reported below, once, instead of warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            params = train_network(config, args.seed, X, Y, X_dev, Y_dev, history)
     except KeyboardInterrupt:
         print("mnist-kit train: interrupted (Ctrl-C); no weights saved", file=sys.stderr)
         return INTERRUPTED
@@ -309,9 +311,13 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.weights}: cannot save the weights ({error.strerror})") from None
     print(f"Saved weights to {args.weights}")
     if args.plots is not None:
-        X_pic, Y_pic = (test.X, test.Y) if test is not None else (
-            (X_dev, Y_dev) if Y_dev is not None else (X, Y)
-        )
-        written = save_plots(args.plots, history, params, X_pic, Y_pic)
+        # the digits and confusion matrix show images the network was not trained on, if any
+        if test is not None:
+            X_shown, Y_shown = test.X, test.Y
+        elif Y_dev is not None:
+            X_shown, Y_shown = X_dev, Y_dev
+        else:
+            X_shown, Y_shown = X, Y
+        written = save_plots(args.plots, history, params, X_shown, Y_shown)
         print(f"Saved plots to {args.plots}: {', '.join(path.name for path in written)}")
     return 0
