@@ -14,10 +14,11 @@ solutions/<module>.py, the single source of truth, cell by cell:
       solution cell    the function as written in solutions/, markers included:
                        nbgrader's generate_assignment replaces the code between
                        ### BEGIN SOLUTION / ### END SOLUTION with a stub
-      test cell        graded, locked, N points: the visible checks, then the
-                       hidden ones between ### BEGIN HIDDEN TESTS / ### END HIDDEN TESTS
+      test cell        graded, locked, N points: the visible checks, then, between
+                       ### BEGIN HIDDEN TESTS / ### END HIDDEN TESTS (removed from the
+                       release), all the checks, the hidden ones included
 
-The test cells call the same checks as the pytest suites (grading.checks, via
+The test cells call the same checks as the pytest suites (grading.run_checks, through
 grading.notebook_checks); they hold no test logic of their own.
 """
 
@@ -37,7 +38,6 @@ from .stubs import MarkerError, split_solution_blocks
 _RELATIVE_IMPORT = re.compile(r"^(?P<indent>[ \t]*)from\s+\.(?P<module>\w+)\s+import", re.MULTILINE)
 
 COURSE_DIR = REPO_ROOT / "grader"
-SOURCE_DIR = COURSE_DIR / "source"
 
 #: Points per function, stage by stage (the points table in grader/README.md is made from this).
 POINTS: dict[str, dict[str, int]] = {
@@ -185,7 +185,8 @@ def _test_cell_source(stage: Stage, function: str, points: int) -> str:
     )
 
 
-def _intro_markdown(stage: Stage, docstring: str, total: int) -> str:
+def _intro_markdown(docstring: str) -> str:
+    """The module docstring as markdown: its first line the title; indented maths stays code."""
     title, _, rest = docstring.partition("\n")
     return f"# {title.strip()}\n\n{rest.strip()}\n"
 
@@ -205,7 +206,7 @@ def build_notebook(stage: "Stage | str") -> dict[str, Any]:
         setup_code = re.sub(r"^(from solutions\.)", EARLIER_STAGES_COMMENT + r"\1", setup_code, count=1,
                             flags=re.MULTILINE)
     cells = [
-        _cell("markdown", "intro", _intro_markdown(stage, docstring, total), locked=True),
+        _cell("markdown", "intro", _intro_markdown(docstring), locked=True),
         _cell("markdown", "how_it_is_graded",
               HOW_IT_IS_GRADED.format(total=total, reference=stage.reference_module), locked=True),
         _cell("code", "setup", SETUP_COMMENT + setup_code, locked=True),

@@ -242,6 +242,62 @@ def test_every_test_cell_passes_quietly_on_the_reference_and_fails_on_the_stubs(
             in report["01_activations-stubs"]["relu_tests"]["error"])
 
 
+PATCH_THE_CHECKS = """\
+import grading, grading.notebook_checks, grading.registry
+def notebook_checks(*args, **kwargs):
+    return ["all good"]
+grading.run_checks = grading.registry.run_checks = notebook_checks
+grading.notebook_checks.notebook_checks = notebook_checks
+"""
+SHADOW_THE_CHECKS = """\
+import os, sys
+os.makedirs("grading", exist_ok=True)
+open("grading/__init__.py", "w").close()
+with open("grading/notebook_checks.py", "w") as file:
+    file.write("def notebook_checks(*args, **kwargs):\\n    return ['all good']\\n")
+sys.path.insert(0, os.getcwd())
+"""
+
+
+def with_cell_after_setup(notebook: dict, code: str) -> dict:
+    copy = json.loads(json.dumps(notebook))
+    copy["cells"].insert(3, {"cell_type": "code", "id": "student", "metadata": {"nbgrader": {"grade_id": "student"}},
+                             "execution_count": None, "outputs": [], "source": code})
+    return copy
+
+
+def with_naive_imports(notebook: dict) -> dict:
+    """The test cells with a plain `from grading.notebook_checks import notebook_checks` instead."""
+    copy = json.loads(json.dumps(notebook))
+    for cell in copy["cells"]:
+        if cell["id"].endswith("_tests"):
+            text = source_of(cell).replace(notebooks.TEST_CELL_IMPORT,
+                                           "from grading.notebook_checks import notebook_checks\n")
+            assert "del sys.modules" not in text
+            cell["source"] = text
+    return copy
+
+
+def test_test_cells_ignore_patched_and_shadowed_checks(tmp_path: Path) -> None:
+    """A student cell that patches the checks or saves a fake grading package beside the notebook
+    makes stubs pass test cells that import naively, and not the course's test cells."""
+    stubs = stubbed(committed("01"))
+    named = {}
+    for attack, code in (("patch", PATCH_THE_CHECKS), ("shadow", SHADOW_THE_CHECKS)):
+        for cells, notebook in (("course", stubs), ("naive", with_naive_imports(stubs))):
+            folder = tmp_path / f"{attack}-{cells}"
+            folder.mkdir()
+            named[f"{attack}-{cells}"] = (folder, with_cell_after_setup(notebook, code))
+    for name, (folder, notebook) in named.items():
+        report = run_cells({name: notebook}, folder)[name]
+        errors = [report[f"{function}_tests"]["error"] for function in get_stage("01").functions]
+        assert report["student"]["error"] is None, report["student"]
+        if name.endswith("naive"):
+            assert errors == [None, None, None], (name, errors)  # the attack works on naive cells...
+        else:
+            assert all(e and e.startswith("NotWrittenYet") for e in errors), (name, errors)  # ...not here
+
+
 # ----------------------------------------------------------------------------- nbgrader's configuration
 @pytest.fixture(scope="module")
 def config():
