@@ -5,6 +5,7 @@ The learner's stage 05 functions run on the learner's own functions of stages 01
 so a difference from the reference may come from an earlier stage: the hints say so.
 """
 
+import contextlib
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -388,8 +389,20 @@ def _expect_figure(plot_history: LearnerFunction, history: dict, path: Path | No
 
 
 @check("plot_history", visible=True)
+def draws_accuracy_and_loss(plot_history: LearnerFunction) -> None:
+    """plot_history(history) returns a Figure with the accuracy and loss curves, and writes nothing."""
+    history = {"accuracy": [0.5, 0.7, 0.8], "loss": [1.6, 0.9, 0.6]}
+    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):  # catch relative writes
+        _expect_figure(plot_history, history, None)
+        written = sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*"))
+    if written:
+        plot_history.fail(f"with path=None it wrote {written} (in the current folder).",
+                          hint="only save the figure when a path is given: `if path is not None:`")
+
+
+@check("plot_history")
 def writes_a_png(plot_history: LearnerFunction) -> None:
-    """plot_history draws every curve of the history (dev ones too) and saves a PNG at path."""
+    """with dev curves and a path, it draws every curve and saves a PNG there (creating the folder)."""
     history = {"accuracy": [0.5, 0.7, 0.8, 0.85], "loss": [1.6, 0.9, 0.6, 0.5],
                "dev_accuracy": [0.45, 0.6, 0.7, 0.72], "dev_loss": [1.7, 1.1, 0.8, 0.75]}
     with tempfile.TemporaryDirectory() as folder:

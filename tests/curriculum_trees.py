@@ -63,39 +63,55 @@ class SuiteResult:
         return {name for name, message in self.outcomes.items() if message is not None}
 
 
-def run_batch(folder: Path, trees: dict[str, tuple[Path, str]]) -> dict[str, SuiteResult]:
-    """Run many stage suites in one pytest process and report each.
+def run_batch(folder: Path, trees: dict[str, tuple[Path, str, list[str] | None]], *,
+              workers: int = 2) -> dict[str, SuiteResult]:
+    """Run many stage suites in a few pytest processes (`workers` at a time) and report each.
 
     Args:
         folder: a scratch folder; every tree must lie inside it.
-        trees: {name: (tree folder, stage folder name)}.
+        trees: {name: (tree folder, stage folder name, the tests to run or None for all)}.
 
     The learner's command is `python -m pytest exercises/NN_name`; to run dozens of
     trees in one process (for speed) this adds --import-mode=importlib, so that the
-    same test file name can appear in several trees, and reads the results from a
-    JUnit XML report.
+    same test file name can appear in several trees, and reads the results from
+    JUnit XML reports.
     """
     (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    report = folder / "report.xml"
-    paths = [str((tree / "exercises" / stage_folder).relative_to(folder)) for tree, stage_folder in trees.values()]
-    completed = run_pytest(folder, "-c", "pytest.ini", "--rootdir", ".", "-p", "no:cacheprovider",
-                           "--import-mode=importlib", "-q", "-o", "junit_family=xunit1",
-                           f"--junitxml={report}", *paths)
-    if not report.is_file():
-        raise AssertionError(f"pytest wrote no report:\n{completed.stdout}\n{completed.stderr}")
-    by_tree = {str((tree / "exercises" / stage_folder).relative_to(folder)): name
-               for name, (tree, stage_folder) in trees.items()}
+    suites = {str((tree / "exercises" / stage_folder).relative_to(folder)): name
+              for name, (tree, stage_folder, _) in trees.items()}
+    arguments = []
+    for name, (tree, stage_folder, tests) in trees.items():
+        suite = (tree / "exercises" / stage_folder).relative_to(folder)
+        if tests is None:
+            arguments.append([str(suite)])
+        else:
+            test_file = get_stage(stage_folder).test_file
+            arguments.append([f"{suite}/{test_file}::{test}" for test in tests])
+    chunks = [[arg for group in arguments[index::workers] for arg in group] for index in range(workers)]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    running = []
+    for index, paths in enumerate(chunk for chunk in chunks if chunk):
+        report = folder / f"report{index}.xml"
+        command = [sys.executable, "-m", "pytest", "-c", "pytest.ini", "--rootdir", ".", "-p", "no:cacheprovider",
+                   "--import-mode=importlib", "-q", "-o", "junit_family=xunit1", f"--junitxml={report}", *paths]
+        process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        running.append((process, report))
     results = {name: SuiteResult({}) for name in trees}
-    for case in ElementTree.parse(report).getroot().iter("testcase"):
-        file = case.get("file", "")
-        name = next((n for prefix, n in by_tree.items() if file.startswith(prefix + "/")), None)
-        if name is None:
-            raise AssertionError(f"a test outside the trees ran: {file}::{case.get('name')}")
-        problem = case.find("failure")
-        if problem is None:
-            problem = case.find("error")
-        message = None
-        if problem is not None:
-            message = (problem.get("message") or "") + "\n" + (problem.text or "")
-        results[name].outcomes[case.get("name")] = message
+    for process, report in running:
+        output, _ = process.communicate(timeout=600)
+        if not report.is_file():
+            raise AssertionError(f"pytest wrote no report:\n{output}")
+        for case in ElementTree.parse(report).getroot().iter("testcase"):
+            file = case.get("file", "")
+            name = next((n for prefix, n in suites.items() if file.startswith(prefix + "/")), None)
+            if name is None:
+                raise AssertionError(f"a test outside the trees ran: {file}::{case.get('name')}\n{output}")
+            problem = case.find("failure")
+            if problem is None:
+                problem = case.find("error")
+            message = None
+            if problem is not None:
+                message = (problem.get("message") or "") + "\n" + (problem.text or "")
+            results[name].outcomes[case.get("name")] = message
     return results

@@ -1,0 +1,236 @@
+"""The grading API used by the pytest suites and the notebooks: run_checks, list_checks,
+the learner-file harness, and what the learner's code may and may not do while graded."""
+
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from curriculum_trees import make_tree, solved_text
+
+import grading
+import solutions.activations
+from grading import (CallsReferenceError, GradingError, LearnerFileError, NotWrittenYet, get_stage,
+                     list_checks, load_learner_module, run_checks)
+
+
+def namespace_from(source: str) -> dict:
+    """A notebook-like namespace: the globals a cell defining `source` would leave."""
+    namespace: dict = {}
+    exec(textwrap.dedent(source), namespace)
+    return namespace
+
+
+GOOD_ACTIVATIONS = """
+    import numpy as np
+
+    def relu(Z):
+        return np.maximum(Z, 0)
+
+    def relu_deriv(Z):
+        return Z > 0
+
+    def softmax(Z):
+        e = np.exp(Z - Z.max(axis=0, keepdims=True))
+        return e / e.sum(axis=0, keepdims=True)
+"""
+
+
+# ----------------------------------------------------------------- run_checks
+def test_run_checks_grades_a_notebook_namespace() -> None:
+    namespace = namespace_from(GOOD_ACTIVATIONS)
+    for function in ("relu", "relu_deriv", "softmax"):
+        names = run_checks("01", function, namespace)
+        assert names == [check.name for check in grading.checks_for("01", function)]
+
+
+def test_stage_can_be_named_in_several_ways() -> None:
+    namespace = namespace_from(GOOD_ACTIVATIONS)
+    for key in ("01", 1, "1", "activations", "01_activations", "exercises/01_activations"):
+        assert run_checks(key, "relu", namespace)
+    with pytest.raises(KeyError, match="no stage called 'six'"):
+        run_checks("six", "relu", namespace)
+    with pytest.raises(KeyError, match="'relu' is not a function of Stage 02"):
+        run_checks("02", "relu", namespace)
+
+
+def test_visible_and_hidden_checks_split_the_list() -> None:
+    namespace = namespace_from(GOOD_ACTIVATIONS)
+    everything = run_checks("01", "softmax", namespace)
+    visible = run_checks("01", "softmax", namespace, visible_only=True)
+    hidden = run_checks("01", "softmax", namespace, hidden_only=True)
+    assert visible and hidden and sorted(visible + hidden) == sorted(everything)
+
+
+def test_listing_covers_every_function_with_visible_and_hidden_checks() -> None:
+    listing = list_checks()
+    assert list(listing) == ["01", "02", "03", "04", "05"]
+    for number, functions in listing.items():
+        assert tuple(functions) == get_stage(number).functions
+        for function, checks in functions.items():
+            assert any(c.visible for c in checks) and any(not c.visible for c in checks), function
+            assert all(c.description and c.stage == number and c.function == function for c in checks)
+            assert len({c.name for c in checks}) == len(checks)
+
+
+def test_failure_says_called_returned_expected_and_hint() -> None:
+    namespace = namespace_from(GOOD_ACTIVATIONS.replace("return np.maximum(Z, 0)", "return Z.copy()"))
+    with pytest.raises(GradingError) as caught:
+        run_checks("01", "relu", namespace)
+    message = str(caught.value)
+    assert message.splitlines()[0] == "Stage 01 (activations), relu(): the result has the wrong values."
+    for label in ("  called:   relu(Z) with", "  returned: ", "  expected: ", "  hint:     ", "  check:    "):
+        assert label in message, message
+    assert isinstance(caught.value, AssertionError)
+    assert (caught.value.stage, caught.value.function, caught.value.check) == ("01", "relu", "negatives_become_zero")
+
+
+def test_a_stub_is_not_written_yet() -> None:
+    namespace = namespace_from("""
+        def relu(Z):
+            raise NotImplementedError("Stage 01 (activations): implement relu() - see README.md")
+    """)
+    with pytest.raises(NotWrittenYet, match=r"^Stage 01 \(activations\): relu\(\) is not written yet"):
+        run_checks("01", "relu", namespace)
+
+
+def test_a_missing_function_is_named() -> None:
+    with pytest.raises(LearnerFileError, match=r"there is no function softmax\(\)"):
+        run_checks("01", "softmax", {"relu": lambda Z: Z})
+    with pytest.raises(LearnerFileError, match="softmax is a int, not a function"):
+        run_checks("01", "softmax", {"softmax": 3})
+
+
+def test_the_reference_itself_is_refused() -> None:
+    with pytest.raises(CallsReferenceError, match=r"calls the reference solution \(solutions/activations.py\)"):
+        run_checks("01", "softmax", {"softmax": solutions.activations.softmax})
+
+
+def test_a_wrapper_around_the_reference_is_refused() -> None:
+    namespace = namespace_from("""
+        import solutions
+        def relu(Z):
+            return solutions.relu(Z) + 0.0
+    """)
+    with pytest.raises(CallsReferenceError):
+        run_checks("01", "relu", namespace)
+
+
+def test_earlier_stages_reference_functions_are_allowed() -> None:
+    namespace = namespace_from("""
+        from solutions.activations import relu, softmax
+        def forward_prop(W1, b1, W2, b2, X):
+            Z1 = W1 @ X + b1
+            A1 = relu(Z1)
+            Z2 = W2 @ A1 + b2
+            return Z1, A1, Z2, softmax(Z2)
+    """)
+    assert run_checks("02", "forward_prop", namespace)
+
+
+def test_numpy_warnings_fail_and_nothing_reaches_the_terminal(capfd: pytest.CaptureFixture) -> None:
+    namespace = namespace_from(GOOD_ACTIVATIONS.replace("e = np.exp(Z - Z.max(axis=0, keepdims=True))",
+                                                        "print('computing'); e = np.exp(Z)"))
+    with pytest.raises(GradingError, match="NumPy warned: overflow encountered in exp") as caught:
+        run_checks("01", "softmax", namespace)
+    assert "subtract each column's maximum" in str(caught.value)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_an_exception_names_the_learners_line() -> None:
+    namespace = namespace_from("""
+        import numpy as np
+        def softmax(Z):
+            return np.exp(Z) / np.ones((3, 3)).sum(axis=0)
+    """)
+    with pytest.raises(GradingError) as caught:
+        run_checks("01", "softmax", namespace)
+    message = str(caught.value)
+    assert "raised ValueError: operands could not be broadcast" in message
+    assert "raised at: <string>, line 4, in softmax()" in message
+    assert "hint:     array shapes do not fit" in message
+
+
+def test_a_return_type_the_checks_cannot_use_is_explained() -> None:
+    namespace = namespace_from("""
+        def forward_prop(W1, b1, W2, b2, X):
+            return {"Z1": W1}
+    """)
+    with pytest.raises(GradingError, match=r"should return the 4 values \(Z1, A1, Z2, A2\), returned dict"):
+        run_checks("02", "forward_prop", namespace)
+
+
+def test_helpers_of_the_same_stage_are_pointed_out() -> None:
+    namespace = namespace_from("""
+        import numpy as np
+        def get_predictions(A2):
+            return np.argmax(A2, axis=1)
+        def get_accuracy(predictions, Y):
+            return float(np.mean(predictions == Y))
+        def update_params(W1, b1, W2, b2, dW1, db1, dW2, db2, alpha):
+            return W1 - alpha * dW1, b1 - alpha * db1, W2 - alpha * dW2, b2 - alpha * db2
+        from solutions.forward import forward_prop, init_params
+        from solutions.backprop import backward_prop
+        def gradient_descent(X, Y, alpha, iterations, *, seed=None, history=None, print_every=10):
+            W1, b1, W2, b2 = init_params(X.shape[0], 10, 10, seed=seed)
+            for i in range(iterations):
+                Z1, A1, Z2, A2 = forward_prop(W1, b1, W2, b2, X)
+                W1, b1, W2, b2 = update_params(W1, b1, W2, b2, *backward_prop(Z1, A1, Z2, A2, W1, W2, X, Y), alpha)
+                get_accuracy(get_predictions(A2), Y)
+            return W1, b1, W2, b2
+    """)
+    with pytest.raises(GradingError, match=r"note:     gradient_descent\(\) uses your update_params\(\), "
+                                           r"get_predictions\(\), get_accuracy\(\)"):
+        run_checks("04", "gradient_descent", namespace)
+
+
+# ----------------------------------------------------------------- harness
+def test_stages_02_to_04_use_the_reference_building_blocks(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path, solved=False) / "exercises"
+    get_stage("02").learner_file(tree).write_text(solved_text(get_stage("02")))
+    before = sys.modules.get("activations")
+    module = load_learner_module("02", exercises_dir=tree)
+    assert module.relu is solutions.activations.relu  # the stage 01 stub is not used
+    assert sys.modules.get("activations") is before
+    assert run_checks("02", "forward_prop", module)
+
+
+def test_the_capstone_uses_the_learners_own_files(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path) / "exercises"
+    module = load_learner_module("05", exercises_dir=tree)
+    assert Path(module.forward_prop.__code__.co_filename) == get_stage("02").learner_file(tree)
+    assert Path(module.forward_prop.__globals__["relu"].__code__.co_filename) == get_stage("01").learner_file(tree)
+
+
+def test_the_capstone_names_the_unfinished_stage(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path, {"02": get_stage("02").learner_file().read_text()}) / "exercises"
+    module = load_learner_module("05", exercises_dir=tree)
+    with pytest.raises(NotWrittenYet, match=r"make_predictions\(\) needs your forward_prop\(\) from stage 02 "
+                                            r"\(forward pass\), which is not written yet - finish that stage first: "
+                                            r"python -m pytest exercises/02_forward_pass"):
+        run_checks("05", "make_predictions", module)
+
+
+def test_a_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "activations.py"
+    path.write_text("import numpy as np\n\ndef relu(Z)\n    return Z\n")
+    with pytest.raises(LearnerFileError) as caught:
+        load_learner_module("01", path)
+    message = str(caught.value)
+    assert message.startswith(f"Stage 01 (activations): {path}, line 3: expected ':' (a syntax error)")
+    assert "def relu(Z)" in message
+
+
+def test_a_missing_file_says_how_to_restore_it(tmp_path: Path) -> None:
+    with pytest.raises(LearnerFileError, match=r"is missing - restore it with `git checkout "
+                                               r"exercises/03_backprop/backprop.py`"):
+        load_learner_module("03", tmp_path / "backprop.py")
+
+
+def test_an_error_while_loading_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "forward.py"
+    path.write_text("import numpy as np\nx = 1 / 0\n")
+    with pytest.raises(LearnerFileError, match=r"line 2 raised ZeroDivisionError: division by zero"):
+        load_learner_module("02", path)
