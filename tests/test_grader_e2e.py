@@ -323,6 +323,11 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
     print(f"\nnbgrader end to end: {course.total_seconds:.0f} s in all")
     for command, seconds in course.timings:
         print(f"  nbgrader {command:<40} {seconds:6.1f} s")
+    scores = course.scores("grades.csv")
+    print("  " + " " * 10 + "".join(f"{stage[:2]:>9}" for stage in ALL))
+    for student in EXPECTED:
+        print(f"  {student:<10}" + "".join(
+            f"{'%g/%g' % scores[student][stage] if stage in EXPECTED[student] else '-':>9}" for stage in ALL))
     return course
 
 
