@@ -32,6 +32,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("evaluate", "solutions.commands.evaluate"),
     ("show", "solutions.commands.show"),
     ("download", "solutions.commands.download"),
+    ("progress", "solutions.commands.progress"),
+    ("hint", "solutions.commands.hint"),
+    ("watch", "solutions.commands.watch"),
 ]
 
 #: Exceptions whose message is meant for the user, as it is.

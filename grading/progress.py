@@ -1,0 +1,117 @@
+"""What `mnist-kit progress` prints: where the learner stands, and what to do next.
+
+    Your progress (exercises):
+
+      stage                  status        checks passing
+      01 activations         done          10 of 10
+      02 forward pass        in progress    5 of 8
+      03 backprop            not started    0 of 10
+      ...
+
+    Next: fix forward_prop() in exercises/02_forward_pass/forward.py
+      Stage 02 (forward pass), forward_prop(): A2 has shape (2, 3), expected (3, 2).
+      Grade it:  python -m pytest exercises/02_forward_pass/test_forward.py::test_forward_prop
+
+The grading itself is grading.isolated's (each stage in a child process with a
+time limit); this module only turns StageResults into text.
+"""
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from .stage_results import CANNOT_GRADE, DONE, IN_PROGRESS, NOT_STARTED, NOT_WRITTEN, StageResult
+from .stages import STAGES, Stage
+
+STATUS_WORDS = {DONE: "done", IN_PROGRESS: "in progress", NOT_STARTED: "not started",
+                CANNOT_GRADE: "cannot be graded"}
+
+
+def shown_path(path: "str | os.PathLike") -> str:
+    """`path` as a learner would type it: relative to the current folder when inside it."""
+    path = Path(path)
+    try:
+        relative = os.path.relpath(path.resolve(), Path.cwd())
+    except ValueError:  # another drive (Windows)
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def stage_command(stage: Stage, exercises_dir: "str | os.PathLike") -> str:
+    """The command that grades the whole stage, e.g. `python -m pytest exercises/01_activations`."""
+    return f"python -m pytest {shown_path(Path(exercises_dir) / stage.folder)}"
+
+
+def function_command(stage: Stage, function: str, exercises_dir: "str | os.PathLike") -> str:
+    """The command that grades one function (the stage's test of it is test_<function>)."""
+    test_file = shown_path(Path(exercises_dir) / stage.folder / stage.test_file)
+    return f"python -m pytest {test_file}::test_{function}"
+
+
+def hints_exist(stage: Stage, exercises_dir: "str | os.PathLike") -> bool:
+    """True when the stage folder has a hints.md for `mnist-kit hint`."""
+    return (Path(exercises_dir) / stage.folder / "hints.md").is_file()
+
+
+def format_table(results: Sequence[StageResult]) -> str:
+    """One row per stage: number and name, status, checks passing."""
+    rows = [("stage", "status", "checks passing")]
+    for result in results:
+        rows.append((f"{result.stage.number} {result.stage.name}", STATUS_WORDS[result.status],
+                     f"{result.passed:>2} of {result.total}"))
+    widths = [max(len(row[column]) for row in rows) for column in range(2)]
+    lines = [f"  {row[0]:<{widths[0]}}   {row[1]:<{widths[1]}}   {row[2]}".rstrip() for row in rows]
+    passed, total = sum(r.passed for r in results), sum(r.total for r in results)
+    lines.append(f"  {'all stages':<{widths[0]}}   {'':<{widths[1]}}   {passed:>2} of {total}")
+    return "\n".join(lines)
+
+
+def next_step(results: Sequence[StageResult], exercises_dir: "str | os.PathLike") -> str:
+    """What to do next: the first stage not done, the function to write or fix, the command."""
+    pending = next((result for result in results if result.status != DONE), None)
+    if pending is None:
+        return all_done(results, exercises_dir)
+    stage = pending.stage
+    learner_file = shown_path(stage.learner_file(exercises_dir))
+    lines = []
+    if pending.status == CANNOT_GRADE:
+        lines.append(f"Next: fix {learner_file} - it cannot be graded:")
+        lines.extend(_indented(pending.problem))
+        lines.append(f"  Grade it:  {stage_command(stage, exercises_dir)}")
+    else:
+        function = pending.next_function
+        assert function is not None  # a stage that is not done has one
+        verb = "write" if function.status == NOT_WRITTEN else "fix"
+        lines.append(f"Next: {verb} {function.function}() in {learner_file}")
+        if function.status != NOT_WRITTEN and function.message:
+            lines.append("  " + function.message.splitlines()[0])
+        lines.append(f"  Grade it:  {function_command(stage, function.function, exercises_dir)}")
+        lines.append(f"  The stage: {stage_command(stage, exercises_dir)}")
+    if hints_exist(stage, exercises_dir):
+        lines.append(f"  Stuck?     mnist-kit hint {stage.number}")
+    lines.append("  Or run `mnist-kit watch`: it grades again each time you save.")
+    return "\n".join(lines)
+
+
+def all_done(results: Sequence[StageResult], exercises_dir: "str | os.PathLike") -> str:
+    """The message when every stage passes, pointing at the capstone's results."""
+    total = sum(result.total for result in results)
+    capstone = STAGES[-1]
+    readme = Path(exercises_dir) / capstone.folder / "README.md"
+    lines = [f"All {len(results)} stages pass ({total} checks): your 784-10-10 network is complete, "
+             f"trained by your own functions."]
+    if readme.is_file():
+        lines.append(f"  Train it on MNIST and look at the results: see {shown_path(readme)}.")
+    lines.append("  Compare with the reference network: `mnist-kit train --plots runs/plots` trains it and "
+                 "draws the accuracy and loss curves, a grid of digits, the confusion matrix and the hidden units.")
+    return "\n".join(lines)
+
+
+def progress_report(results: Sequence[StageResult], exercises_dir: "str | os.PathLike") -> str:
+    """The whole report: a title, the table and the next step."""
+    return (f"Your progress ({shown_path(exercises_dir)}):\n\n{format_table(results)}\n\n"
+            f"{next_step(results, exercises_dir)}")
+
+
+def _indented(text: str) -> list[str]:
+    return ["  " + line for line in text.splitlines()]
