@@ -1,8 +1,9 @@
 """Pictures of a trained network: its predictions, its mistakes and its hidden units.
 
 Every function builds a matplotlib Figure without pyplot (no global state, no
-display needed), returns it (a notebook shows it inline when it is the last
-value of a cell) and, when `path` is given, also saves it as a PNG, atomically.
+display needed), returns it (a NotebookFigure: Jupyter shows it inline when it
+is the last value of a cell) and, when `path` is given, also saves it as a PNG,
+atomically.
 
     show_prediction        one test image with the predicted and the actual label
     plot_prediction_grid   a grid of digits, predicted vs actual, mistakes in red
@@ -24,6 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .atomic_files import atomic_write
+from .notebook_figure import NotebookFigure
 from .train_mnist import make_predictions
 
 IMAGE_SIDE = 28
@@ -89,7 +91,7 @@ def show_prediction(
     _check_index(index, X.shape[1])
     prediction = int(make_predictions(X[:, [index]], W1, b1, W2, b2)[0])
     actual = int(Y[index])
-    figure = Figure(figsize=(3.2, 3.6))
+    figure = NotebookFigure(figsize=(3.2, 3.6))
     axes = figure.subplots()
     axes.imshow(_as_image(X, index), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     axes.set_xticks([])
@@ -138,7 +140,7 @@ def plot_prediction_grid(
     predictions = make_predictions(X[:, indices], W1, b1, W2, b2)
     actual = Y[indices]
     rows = math.ceil(indices.size / columns)
-    figure = Figure(figsize=(1.4 * columns, 1.55 * rows + 0.5))
+    figure = NotebookFigure(figsize=(1.4 * columns, 1.55 * rows + 0.5))
     panels = np.atleast_1d(figure.subplots(rows, columns, squeeze=False).ravel())
     for panel, index, predicted, truth in zip(panels, indices, predictions, actual):
         panel.imshow(_as_image(X, int(index)), cmap="gray", vmin=0.0, vmax=1.0)
@@ -196,7 +198,7 @@ def plot_confusion_matrix(
         title gives the accuracy (the diagonal's share of all m).
     """
     counts = confusion_matrix(predictions, Y)
-    figure = Figure(figsize=(6.4, 5.6))
+    figure = NotebookFigure(figsize=(6.4, 5.6))
     axes = figure.subplots()
     image = axes.imshow(counts, cmap="Blues")
     figure.colorbar(image, ax=axes, label="images")
@@ -239,7 +241,7 @@ def plot_hidden_units(W1: np.ndarray, path: str | os.PathLike | None = None) -> 
     columns = min(5, n_hidden)
     rows = math.ceil(n_hidden / columns)
     limit = float(np.max(np.abs(W1))) or 1.0
-    figure = Figure(figsize=(2.0 * columns + 1.0, 2.1 * rows + 0.4), layout="constrained")
+    figure = NotebookFigure(figsize=(2.0 * columns + 1.0, 2.1 * rows + 0.4), layout="constrained")
     panels = figure.subplots(rows, columns, squeeze=False).ravel()
     image = None
     for unit, panel in enumerate(panels):

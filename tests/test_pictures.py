@@ -169,3 +169,23 @@ def test_save_png_is_atomic_and_creates_folders(trained, tmp_path):
     save_png(show_prediction(0, X, Y, *params), target)
     assert_png(target)
     assert leftover_partial_files(tmp_path) == []
+
+
+def test_pictures_show_inline_in_a_jupyter_notebook(tmp_path):
+    # a real kernel runs a cell whose last value is a picture; its output must be a PNG
+    nbformat = pytest.importorskip("nbformat", reason="needs nbformat (pip install -e '.[grader]')")
+    nbclient = pytest.importorskip("nbclient", reason="needs nbclient (pip install -e '.[grader]')")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(
+        "import numpy as np\n"
+        "from solutions.pictures import plot_hidden_units\n"
+        "plot_hidden_units(np.random.default_rng(0).normal(size=(10, 784)))"
+    )]
+    client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    outputs = notebook.cells[0].outputs
+    results = [output for output in outputs if output.output_type == "execute_result"]
+    assert results and "image/png" in results[0]["data"], (
+        f"the cell's value should be shown as a PNG, got outputs {outputs}"
+    )
