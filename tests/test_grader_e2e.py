@@ -391,6 +391,13 @@ def test_kernel_is_this_python_and_checks_are_quiet(course: Course) -> None:
         graded = read_notebook(graded_dir / "correct" / stage / f"{stage}.ipynb")
         for function in get_stage(stage).functions:
             assert cell(graded, f"{function}_tests")["outputs"] == [], f"{stage} {function}: output"
+    for student, stages in course.work.items():  # failing ones fail by their error alone
+        for stage in stages:
+            graded = read_notebook(graded_dir / student / stage / f"{stage}.ipynb")
+            for each in graded["cells"]:
+                if each["metadata"].get("nbgrader", {}).get("grade"):
+                    kinds = [o["output_type"] + ":" + o.get("name", "") for o in each["outputs"]]
+                    assert set(kinds) <= {"error:"}, f"{student} / {stage} / {each['id']}: {kinds}"
 
 
 def test_reference_calls_are_caught_with_a_message(course: Course) -> None:
