@@ -75,7 +75,8 @@ usual mistakes), so passing the visible checks is a good sign, not a guarantee.
 """
 
 SETUP_COMMENT = "# Setup: run this cell first. Do not edit it (grading uses its own copy).\n"
-EARLIER_STAGES_COMMENT = "# Earlier stages' functions and the kit's helpers, in their reference version, so this notebook\n# stands on its own.\n"
+EARLIER_STAGES_COMMENT = ("# Earlier stages' functions and the kit's helpers, in their reference version, "
+                          "so this notebook\n# stands on its own.\n")
 
 #: The start of every test cell: the checks are imported afresh each time, ignoring
 #: anything the notebook defined or patched and any file saved next to the notebook.

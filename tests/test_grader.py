@@ -215,8 +215,10 @@ def stubbed(notebook: dict) -> dict:
     """The notebook with every solution block replaced by nbgrader's stub (what students get)."""
     copy = json.loads(json.dumps(notebook))
     for cell in copy["cells"]:
-        text = SOLUTION_BLOCK.sub(lambda m: f"{m['indent']}# YOUR CODE HERE\n{m['indent']}raise NotImplementedError()\n",
-                                  source_of(cell) + "\n")
+        def stub(match: re.Match) -> str:
+            return f"{match['indent']}# YOUR CODE HERE\n{match['indent']}raise NotImplementedError()\n"
+
+        text = SOLUTION_BLOCK.sub(stub, source_of(cell) + "\n")
         cell["source"] = text.rstrip("\n").splitlines(keepends=True)
     return copy
 
@@ -261,8 +263,8 @@ sys.path.insert(0, os.getcwd())
 
 def with_cell_after_setup(notebook: dict, code: str) -> dict:
     copy = json.loads(json.dumps(notebook))
-    copy["cells"].insert(3, {"cell_type": "code", "id": "student", "metadata": {"nbgrader": {"grade_id": "student"}},
-                             "execution_count": None, "outputs": [], "source": code})
+    copy["cells"].insert(3, {"cell_type": "code", "id": "student", "execution_count": None, "outputs": [],
+                             "metadata": {"nbgrader": {"grade_id": "student"}}, "source": code})
     return copy
 
 
@@ -314,7 +316,8 @@ def test_config_keeps_hidden_tests_out_of_feedback_and_limits_cells(config) -> N
     assert "--InteractiveShell.xmode=Minimal" in config.Execute.extra_arguments
     feedback = config.GenerateFeedback.preprocessors
     assert "nbgrader.preprocessors.ClearHiddenTests" in feedback
-    assert feedback.index("nbgrader.preprocessors.GetGrades") < feedback.index("nbgrader.preprocessors.ClearHiddenTests")
+    assert feedback.index("nbgrader.preprocessors.GetGrades") < feedback.index(
+        "nbgrader.preprocessors.ClearHiddenTests")
     assert "raise NotImplementedError()" in config.ClearSolutions.code_stub["python"]
 
 
@@ -348,7 +351,8 @@ def test_values_shown_by_test_cells_do_not_count(config) -> None:
     import nbformat
     from nbgrader.utils import determine_grade
 
-    drop = next(p for p in config.Autograde.autograde_preprocessors if p.__name__ == "IgnoreValuesShownByTestCells")
+    drop = next(p for p in config.Autograde.autograde_preprocessors
+                if p.__name__ == "IgnoreValuesShownByTestCells")
     notebook = nbformat.reads(json.dumps(committed("01")), as_version=4)
     shown = nbformat.v4.new_output("execute_result", data={"text/plain": "'all good'"}, execution_count=1)
     error = nbformat.v4.new_output("error", ename="GradingError", evalue="wrong", traceback=[])
