@@ -45,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "else the training data)",
     )
     parser.add_argument("--out", type=Path, metavar="FILE.png",
-                        help="where to write the PNG (default: runs/<picture>.png)")
+                        help="where to write the PNG (default: runs/prediction_INDEX.png, "
+                        "runs/grid_INDEX.png, runs/confusion.png, runs/hidden-units.png)")
 
 
 def _images(source: Path | None) -> MnistData:
