@@ -99,7 +99,7 @@ def test_original_preset_prints_the_notebook_progress_lines(tmp_path):
         "the original preset prints 'Iteration: 250  Accuracy: 0.793' every 10 iterations"
         + describe(result)
     )
-    assert "uniform init" in result.stdout and "full batch" in result.stdout, describe(result)
+    assert "uniform init, 21 full-batch iterations, alpha 0.1" in result.stdout, describe(result)
     assert (tmp_path / "w.npz").is_file()
 
 

@@ -57,12 +57,15 @@ class TrainingConfig:
 
     def describe(self) -> str:
         """One line, e.g. 'He init, 60 epochs of batches of 32, alpha 0.1 -> 0.01, ...'."""
-        batches = "full batch" if self.batch_size == FULL_BATCH else f"batches of {self.batch_size}"
+        plural = "s" if self.epochs != 1 else ""
+        if self.batch_size == FULL_BATCH:
+            steps = f"{self.epochs} full-batch iteration{plural}"
+        else:
+            steps = f"{self.epochs} epoch{plural} of batches of {self.batch_size}"
         alpha = f"alpha {self.alpha:g}"
         if self.alpha_final is not None:
             alpha += f" -> {self.alpha_final:g}"
-        epochs = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
-        parts = [f"{INIT_NAMES[self.init]} init", f"{epochs} of {batches}", alpha]
+        parts = [f"{INIT_NAMES[self.init]} init", steps, alpha]
         if self.weight_decay:
             parts.append(f"weight decay {self.weight_decay:g}")
         if self.augment:
