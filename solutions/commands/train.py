@@ -84,7 +84,13 @@ PRESETS = {
         init="uniform", weight_decay=0.0, augment=False,
     ),
 }
-#: The options --preset original accepts: it runs gradient_descent, which has no others.
+#: The command-line option that sets each TrainingConfig field.
+OPTION_OF_FIELD = {
+    "epochs": "--epochs", "alpha": "--alpha", "alpha_final": "--alpha-final",
+    "batch_size": "--batch-size", "n_hidden": "--hidden", "init": "--init",
+    "weight_decay": "--weight-decay", "augment": "--augment/--no-augment",
+}
+#: The fields --preset original lets the user set: it runs gradient_descent, which has no others.
 ORIGINAL_OPTIONS = {"epochs", "alpha"}
 PLOT_FILES = ("curves.png", "predictions.png", "confusion_matrix.png", "hidden_units.png")
 
@@ -146,7 +152,8 @@ def resolve_config(args: argparse.Namespace) -> TrainingConfig:
     """The preset's configuration with every option the user gave put in its place.
 
     Raises:
-        CommandError: --preset original with an option gradient_descent does not have.
+        CommandError: --preset original with an option value the notebook's gradient_descent
+            cannot honour (values equal to the preset's are accepted).
     """
     preset = PRESETS[args.preset]
     given = {
@@ -155,10 +162,12 @@ def resolve_config(args: argparse.Namespace) -> TrainingConfig:
         if getattr(args, field.name) is not None
     }
     if args.preset == "original":
-        extra = sorted(set(given) - ORIGINAL_OPTIONS)
+        extra = sorted(
+            name for name, value in given.items()
+            if name not in ORIGINAL_OPTIONS and value != getattr(preset, name)
+        )
         if extra:
-            names = ", ".join("--" + name.replace("_", "-").replace("n-hidden", "hidden")
-                              for name in extra)
+            names = ", ".join(OPTION_OF_FIELD[name] for name in extra)
             raise CommandError(
                 f"--preset original runs the notebook's gradient_descent as it is and takes "
                 f"only --iterations, --alpha, --seed; not {names} (use the default preset "
