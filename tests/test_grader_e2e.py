@@ -51,7 +51,6 @@ pytest.importorskip("nbgrader", reason="nbgrader is not installed: pip install -
 
 BIN = Path(sys.executable).parent
 NBGRADER = BIN / "nbgrader"
-STUB_LINES = "# YOUR CODE HERE\nraise NotImplementedError()"
 ALL = [stage.folder for stage in STAGES]
 
 
@@ -68,7 +67,7 @@ def readme_workflow() -> list[list[str]]:
 
 
 def reference_bodies(stage_key: str) -> dict[str, str]:
-    """{function: the code between its solution markers} (dedented to the function body's indent)."""
+    """{function: the code between its solution markers, indented as in the function}."""
     stage = get_stage(stage_key)
     source = stage.reference_file.read_text(encoding="utf-8")
     bodies: dict[str, str] = {}
@@ -340,8 +339,8 @@ def test_release_has_every_stage_without_solutions_or_hidden_tests(course: Cours
         code = "\n".join(text_of(c["source"]) for c in json.loads(text)["cells"] if c["cell_type"] == "code")
         for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "visible_only=False"):
             assert marker not in text, f"{stage}: the release contains {marker!r}"
-        leaked = sorted(solution_only_lines(stage) & {line.strip() for line in text.splitlines()}
-                        | solution_only_lines(stage) & {line.strip() for line in code.splitlines()})
+        assert len(solution_only_lines(stage)) >= len(get_stage(stage).functions)  # something to look for
+        leaked = sorted(solution_only_lines(stage) & {line.strip() for line in code.splitlines()})
         assert not leaked, f"{stage}: solution lines in the release: {leaked}"
         stubs = code.count("raise NotImplementedError()")
         assert stubs == len(get_stage(stage).functions), f"{stage}: {stubs} stubs"
@@ -419,6 +418,11 @@ def test_feedback_shows_no_hidden_tests_or_solutions(course: Course) -> None:
             leaked = sorted(line for line in solution_only_lines(stage) - submitted
                             if any(line == each.strip() for each in text.splitlines()))
             assert not leaked, f"{student} / {stage}: solution lines in the feedback: {leaked}"
+    # the search above finds code that is there: the correct student's own code is in their feedback
+    for stage in ALL:
+        lines = {each.strip() for each in html_text(course.root / "feedback" / "correct" / stage
+                                                    / f"{stage}.html").splitlines()}
+        assert solution_only_lines(stage) <= lines, sorted(solution_only_lines(stage) - lines)
     # a failing hidden check explains itself in the feedback (its message, not its code)
     function, _, fragment = mistake()
     feedback = html_text(course.root / "feedback" / "mistake" / "01_activations" / "01_activations.html")
