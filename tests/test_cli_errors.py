@@ -227,3 +227,12 @@ def test_diverging_training_is_one_line_and_saves_nothing(tmp_path):
     assert_one_line_error(result, "diverged", "--alpha")
     assert "RuntimeWarning" not in result.stderr
     assert not (tmp_path / "w.npz").exists()
+
+
+def test_original_preset_accepts_options_equal_to_its_own(capsys, tmp_path):
+    # the counterpart of the refusal above: restating the notebook's values is fine
+    status, out, err = run_main(capsys, "train", "--preset", "original", "--batch-size", "full",
+                                "--init", "uniform", "--no-augment", "--iterations", "1",
+                                "--data", SAMPLE, "--weights", tmp_path / "w.npz")
+    assert status == 0, err
+    assert "Iteration: 0  Accuracy:" in out
