@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .stage_results import CANNOT_GRADE, DONE, IN_PROGRESS, NOT_STARTED, NOT_WRITTEN, StageResult
-from .stages import STAGES, Stage
+from .stages import EXERCISES_DIR, STAGES, Stage
 
 STATUS_WORDS = {DONE: "done", IN_PROGRESS: "in progress", NOT_STARTED: "not started",
                 CANNOT_GRADE: "cannot be graded"}
@@ -46,6 +46,13 @@ def function_command(stage: Stage, function: str, exercises_dir: "str | os.PathL
     """The command that grades one function (the stage's test of it is test_<function>)."""
     test_file = shown_path(Path(exercises_dir) / stage.folder / stage.test_file)
     return f"python -m pytest {test_file}::test_{function}"
+
+
+def kit_command(words: str, exercises_dir: "str | os.PathLike") -> str:
+    """`mnist-kit <words>`, with --exercises DIR when DIR is not the kit's own exercises/."""
+    if Path(exercises_dir).resolve() != EXERCISES_DIR.resolve():
+        words += f" --exercises {shown_path(exercises_dir)}"
+    return f"mnist-kit {words}"
 
 
 def hints_exist(stage: Stage, exercises_dir: "str | os.PathLike") -> bool:
@@ -88,8 +95,12 @@ def next_step(results: Sequence[StageResult], exercises_dir: "str | os.PathLike"
         lines.append(f"  Grade it:  {function_command(stage, function.function, exercises_dir)}")
         lines.append(f"  The stage: {stage_command(stage, exercises_dir)}")
     if hints_exist(stage, exercises_dir):
-        lines.append(f"  Stuck?     mnist-kit hint {stage.number}")
-    lines.append("  Or run `mnist-kit watch`: it grades again each time you save.")
+        lines.append(f"  Stuck?     {kit_command(f'hint {stage.number}', exercises_dir)}")
+    lines.append(f"  Or run `{kit_command('watch', exercises_dir)}`: it grades again each time you save.")
+    for other in results:
+        if other.status == CANNOT_GRADE and other is not pending:
+            lines.append(f"\nLater: {shown_path(other.stage.learner_file(exercises_dir))} cannot be graded either:")
+            lines.extend(_indented(other.problem))
     return "\n".join(lines)
 
 
