@@ -88,6 +88,9 @@ _saved_path = sys.path[:]
 sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != os.getcwd()]
 try:
     from grading.notebook_checks import notebook_checks
+except ModuleNotFoundError as error:
+    raise ModuleNotFoundError(f"{error}: the tests need the mnist-kit package installed in this "
+                              "notebook's Python (pip install -e <the kit's folder>)") from None
 finally:
     sys.path[:] = _saved_path
 """

@@ -386,3 +386,14 @@ def test_duplicated_cells_keep_valid_metadata(config) -> None:
     assert broken.cells[0].metadata.nbgrader == {}
     with pytest.raises(Exception, match="Outdated schema version"):
         MetadataValidator().validate_nb(broken)
+
+
+def test_a_test_cell_without_the_kit_says_what_to_install(tmp_path: Path) -> None:
+    source = source_of(by_id(committed("01"))["relu_tests"])
+    # -S: no site-packages, so neither grading nor numpy can be imported (a kernel without the kit)
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", source], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ModuleNotFoundError: No module named 'grading': the tests need the mnist-kit package installed "
+        "in this notebook's Python (pip install -e <the kit's folder>)")
