@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from grading.hints import HintsError, HintState, format_hint, read_hints, state_path
+from grading.progress import kit_command
 from grading.stages import UnknownStageError, get_stage
 
 from . import CommandError
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if state.notice:
         print(state.notice, file=sys.stderr)
     shown = min(state.revealed.get(stage.number, 0), len(hints))
-    again = f"mnist-kit hint {stage.number}"
+    again = kit_command(f"hint {stage.number}", folder)
 
     if args.reset:
         state.revealed.pop(stage.number, None)
