@@ -113,6 +113,9 @@ class LearnerFunction:
         values = []
         for index, value in enumerate(args):
             label = names[index] if index < len(names) else f"arg{index + 1}"
+            if isinstance(value, (bool, int, float, str)) or value is None:
+                shown.append(f"{label}={value!r}")  # small values inline: alpha=0.3
+                continue
             shown.append(label)
             values.append((label, value))
         for key, value in kwargs.items():
