@@ -85,6 +85,9 @@ def mnist_images(count: int = 2000) -> tuple[np.ndarray, np.ndarray]:
 
     Read directly (not with load_mnist) so that only the rows needed are parsed.
     """
+    if not SAMPLE_PATH.is_file():
+        raise FileNotFoundError(f"the bundled MNIST sample {SAMPLE_PATH} is missing (restore it with "
+                                f"`git checkout data/`): the capstone's training checks need it")
     with gzip.open(SAMPLE_PATH, "rt") as file:
         lines = [line for _, line in zip(range(count), file)]
     table = np.loadtxt(lines, delimiter=",", dtype=np.uint8, ndmin=2)

@@ -262,10 +262,18 @@ def learning_rate_schedule(mini_batch_gradient_descent: LearnerFunction) -> None
             hint="epoch e (0-based) uses alpha + (alpha_final - alpha) * e / (epochs - 1)")
 
 
+def _mnist(fn: LearnerFunction) -> tuple[np.ndarray, np.ndarray]:
+    """The first 2,000 images of the bundled sample; a clear failure when the file is gone."""
+    try:
+        return mnist_images()
+    except (OSError, ValueError) as error:
+        fn.fail(f"cannot train: {error}.", call="(before calling it)")
+
+
 @check("mini_batch_gradient_descent")
 def learns_mnist(mini_batch_gradient_descent: LearnerFunction) -> None:
     """trained on 1,500 MNIST images for 3 epochs, it classifies 500 other images far above chance."""
-    X, Y = mnist_images()
+    X, Y = _mnist(mini_batch_gradient_descent)
     X_train, Y_train, X_test, Y_test = X[:, :1500], Y[:1500], X[:, 1500:2000], Y[1500:2000]
     params = _trained(mini_batch_gradient_descent, X_train, Y_train, 0.15, 3, 32, seed=0)
     accuracy = ref.evaluate(*params, X_test, Y_test)[0]
@@ -280,7 +288,7 @@ def learns_mnist(mini_batch_gradient_descent: LearnerFunction) -> None:
 @check("mini_batch_gradient_descent")
 def augmentation_is_used(mini_batch_gradient_descent: LearnerFunction) -> None:
     """augment=True trains on shifted images: other parameters, the same for the same seed."""
-    X, Y = mnist_images()
+    X, Y = _mnist(mini_batch_gradient_descent)
     plain = _trained(mini_batch_gradient_descent, X[:, :200], Y[:200], 0.1, 1, 50, seed=5)
     shifted = _trained(mini_batch_gradient_descent, X[:, :200], Y[:200], 0.1, 1, 50, seed=5, augment=True)
     again = _trained(mini_batch_gradient_descent, X[:, :200], Y[:200], 0.1, 1, 50, seed=5, augment=True)

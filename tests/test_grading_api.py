@@ -234,3 +234,18 @@ def test_an_error_while_loading_names_the_line(tmp_path: Path) -> None:
     path.write_text("import numpy as np\nx = 1 / 0\n")
     with pytest.raises(LearnerFileError, match=r"line 2 raised ZeroDivisionError: division by zero"):
         load_learner_module("02", path)
+
+
+def test_a_missing_mnist_sample_is_a_clear_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import grading.fixtures
+
+    tree = make_tree(tmp_path) / "exercises"
+    module = load_learner_module("05", exercises_dir=tree)
+    monkeypatch.setattr(grading.fixtures, "SAMPLE_PATH", tmp_path / "gone.csv.gz")
+    grading.fixtures.mnist_images.cache_clear()
+    try:
+        with pytest.raises(GradingError, match=r"cannot train: the bundled MNIST sample .*gone.csv.gz is missing "
+                                               r"\(restore it with `git checkout data/`\)"):
+            run_checks("05", "mini_batch_gradient_descent", module)
+    finally:
+        grading.fixtures.mnist_images.cache_clear()
