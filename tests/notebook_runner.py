@@ -22,7 +22,7 @@ RUNNER = textwrap.dedent('''
             out, err = io.StringIO(), io.StringIO()
             try:
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                    exec(compile("".join(cell["source"]), cell["id"], "exec"), namespace)
+                    exec(compile("".join(cell["source"]), cell["id"] + ".py", "exec"), namespace)
                 error = None
             except BaseException as raised:
                 error = f"{type(raised).__name__}: {raised}"

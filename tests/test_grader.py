@@ -388,6 +388,18 @@ def test_duplicated_cells_keep_valid_metadata(config) -> None:
         MetadataValidator().validate_nb(broken)
 
 
+def test_a_failure_is_worded_for_a_notebook(tmp_path: Path) -> None:
+    """An error names the student's cell and line (the kernel names a cell's code like 1452990798.py)."""
+    notebook = stubbed(committed("01"))
+    code = by_id(notebook)["relu_code"]
+    code["source"] = source_of(code).replace("raise NotImplementedError()", "W = np.ones((3, 3))\n    return W @ Z")
+    code["id"] = "1452990798"  # as ipykernel names it
+    error = run_cells({"shapes": notebook}, tmp_path)["shapes"]["relu_tests"]["error"]
+    assert error.startswith("GradingError: Stage 01 (activations), relu(): raised ValueError")
+    assert re.search(r"raised at: its cell, line \d+, in relu\(\)", error), error  # (+ the line, in a kernel)
+    assert "the shapes at the top of this notebook" in error and "README" not in error
+
+
 def test_a_test_cell_without_the_kit_says_what_to_install(tmp_path: Path) -> None:
     source = source_of(by_id(committed("01"))["relu_tests"])
     # -S: no site-packages, so neither grading nor numpy can be imported (a kernel without the kit)
