@@ -34,6 +34,7 @@ checks that the reference computes the same gradients as the textbook form.
 """
 
 import argparse
+import contextlib
 import os
 import platform
 import statistics
@@ -48,7 +49,7 @@ import notebook_baseline
 from solutions.backprop import backward_prop, cross_entropy
 from solutions.commands.train import PRESETS
 from solutions.descent import get_accuracy, get_predictions, update_params
-from solutions.fast_training import DEFAULT_CHUNK_SIZE, Workspace, gradient_descent_step
+from solutions.fast_training import DEFAULT_CHUNK_SIZE, FullBatchTrainer, default_workers
 from solutions.forward import forward_prop, init_params
 from solutions.mnist_data import MnistDataError, load_mnist
 from solutions.train_mnist import mini_batch_gradient_descent
@@ -87,7 +88,7 @@ def machine_description() -> list[str]:
         for pool in threadpool_info():
             lines.append(
                 f"  thread pool: {pool['internal_api']} {pool.get('version') or ''} "
-                f"{pool.get('architecture') or ''} threads={pool['num_threads']}".replace("  ", " ")
+                f"{pool.get('architecture') or ''} threads={pool['num_threads']}".replace("  ", " ").rstrip()
             )
     except ImportError:
         lines.append("  (pip install threadpoolctl to see the BLAS kernel and thread counts)")
@@ -132,12 +133,15 @@ def time_round_robin(
 
 
 def full_batch_steps(
-    X: np.ndarray, Y: np.ndarray, chunk_sizes: list[int]
+    X: np.ndarray, Y: np.ndarray, chunk_sizes: list[int], worker_counts: list[int],
+    exit_stack: contextlib.ExitStack,
 ) -> dict[str, Callable[[], object]]:
     """One full-batch iteration of each implementation, as a function of no arguments.
 
     Each keeps its own parameters and takes a real step every call (so the
     numbers in the arrays are those of actual training, not a frozen start).
+    The reference's FullBatchTrainers are entered on exit_stack (they hold
+    worker threads and, with several workers, keep BLAS single-threaded).
     """
     steps: dict[str, Callable[[], object]] = {}
 
@@ -165,17 +169,20 @@ def full_batch_steps(
     steps["textbook (float64)"] = textbook_step
 
     X32 = X.astype(np.float32)
-    for chunk_size in chunk_sizes:
-        params = tuple(p.astype(np.float32) for p in init_params(seed=0))
-        workspace = Workspace.for_shapes(784, 10, 10, min(chunk_size, Y.size))
+    for workers in worker_counts:
+        for chunk_size in chunk_sizes:
+            params = tuple(p.astype(np.float32) for p in init_params(seed=0))
+            trainer = FullBatchTrainer(X32, Y, chunk_size=chunk_size, workers=workers)
+            exit_stack.enter_context(trainer)
 
-        def reference_step(params=params, workspace=workspace) -> None:
-            gradient_descent_step(params, X32, Y, ALPHA, workspace, with_loss=True)
+            def reference_step(params=params, trainer=trainer) -> None:
+                trainer.step(params, ALPHA, with_loss=True)
 
-        label = "reference (float32)"
-        if chunk_sizes != [DEFAULT_CHUNK_SIZE]:
-            label = f"reference, chunk {chunk_size}" if chunk_size < Y.size else "reference, no chunks"
-        steps[label] = reference_step
+            chunks = f"chunks of {chunk_size}" if chunk_size < Y.size else "no chunks"
+            label = f"reference ({workers} worker{'s' if workers > 1 else ''}, {chunks})"
+            if workers == default_workers() and chunk_size == DEFAULT_CHUNK_SIZE:
+                label = f"reference (float32, {workers} worker{'s' if workers > 1 else ''})"
+            steps[label] = reference_step
 
     if torch is not None:
         torch_state = dict(zip(("params", "X", "Y"), torch_baseline.to_tensors(init_params(seed=0), X, Y)))
@@ -192,10 +199,11 @@ def full_batch_steps(
 def report_full_batch(seconds: dict[str, list[float]]) -> None:
     """The table: median and minimum seconds per iteration, speed-up over the notebook."""
     baseline = statistics.median(seconds["notebook (float64)"])
-    print(f"{'implementation':28} {'median s/iter':>14} {'min s/iter':>11} {'vs notebook':>12}")
+    width = max(len(name) for name in seconds)
+    print(f"{'implementation':{width}} {'median s/iter':>14} {'min s/iter':>11} {'vs notebook':>12}")
     for name, values in seconds.items():
         median = statistics.median(values)
-        print(f"{name:28} {median:14.4f} {min(values):11.4f} {baseline / median:11.2f}x")
+        print(f"{name:{width}} {median:14.4f} {min(values):11.4f} {baseline / median:11.2f}x")
 
 
 def time_minibatch_epochs(X: np.ndarray, Y: np.ndarray, repeats: int) -> list[float]:
@@ -221,16 +229,27 @@ def main(argv: list[str] | None = None) -> int:
         "--chunk-sizes", type=int, nargs="+", default=[DEFAULT_CHUNK_SIZE],
         help=f"time the reference with these chunk sizes (default {DEFAULT_CHUNK_SIZE})",
     )
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=None,
+        help=f"time the reference with these worker counts (default {default_workers()}, "
+        "the number mnist-kit train uses here; several need threadpoolctl)",
+    )
     parser.add_argument("--skip-minibatch", action="store_true", help="only the full-batch table")
     args = parser.parse_args(argv)
 
     print("\n".join(machine_description()))
+    print(f"load average (1, 5, 15 min) at the start: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     X, Y, what = benchmark_images(args.m)
     print(f"data: {what}\n")
 
     print(f"Full-batch gradient descent, 784-10-10, m = {args.m:,}: "
           f"median of {args.repeats} iterations after a warm-up")
-    report_full_batch(time_round_robin(full_batch_steps(X, Y, args.chunk_sizes), args.repeats))
+    worker_counts = args.workers or [default_workers()]
+    with contextlib.ExitStack() as exit_stack:
+        steps = full_batch_steps(X, Y, args.chunk_sizes, worker_counts, exit_stack)
+        seconds = time_round_robin(steps, args.repeats)
+    report_full_batch(seconds)
+    print(f"load average (1, 5, 15 min) at the end: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
 
     if not args.skip_minibatch:
         preset = PRESETS["better"]

@@ -41,15 +41,33 @@ step at m = 59,000 several times faster than the float64 textbook form
    matrix with only 10 rows, OpenBLAS multiplies measurably faster in that
    orientation than dZ1 X_chunk^T (10, 784).
 
+5. One BLAS thread per core, the columns split between cores. A multi-threaded
+   BLAS splits each small per-chunk product between its threads and makes them
+   wait for each other dozens of times per step; when another program wants
+   the CPU too, those waits cost whole time slices. Instead the m columns are
+   cut into one contiguous part per core, each part is worked through chunk
+   by chunk by its own Python thread (NumPy and BLAS release the GIL) with a
+   single-threaded BLAS, and the parts' gradients are added up at the end.
+   Limiting BLAS to one thread needs the small package threadpoolctl; without
+   it everything runs in one thread, with the BLAS's own threads.
+
 The textbook functions stay the reference: tests check that this module's
 gradients and parameters match them on several shapes.
 """
 
+import contextlib
 import dataclasses
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .forward import init_params
+
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # optional: without it, one worker (trick 5)
+    threadpool_limits = None
 
 #: Columns per chunk. 2,048 float32 columns of X are 6.4 MB, which stays in
 #: this machine's 32 MB L3 cache between the forward and the backward pass,
@@ -214,35 +232,138 @@ def full_batch_gradients(
     return (dW1_T.T, db1, dW2, db2), StepResult(correct=correct, loss=loss)
 
 
-def gradient_descent_step(
-    params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    X: np.ndarray,
-    Y: np.ndarray,
-    alpha: float,
-    workspace: Workspace,
-    *,
-    with_loss: bool = False,
-) -> StepResult:
-    """One full-batch step, in place: ``P <- P - alpha * dP`` for P in W1, b1, W2, b2.
+def default_workers() -> int:
+    """Worker threads to use: one per core when threadpoolctl can make BLAS single-threaded, else 1."""
+    if threadpool_limits is None:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
 
-    The gradients are full_batch_gradients'; the parameters are updated in
-    place (no new arrays), so the caller's W1, b1, W2, b2 hold the new values.
 
-    Args:
-        params: (W1, b1, W2, b2), float32 arrays, updated in place.
-        X: (n_in, m) float32 inputs.   Y: (m,) integer labels.
-        alpha: the learning rate.
-        workspace: buffers from Workspace.for_shapes.
-        with_loss: also compute the loss of this step's forward pass.
+class FullBatchTrainer:
+    """What every step of one training run reuses: X in float32, buffers, worker threads.
 
-    Returns:
-        The StepResult of this step's forward pass (before the update).
+    Use it as a context manager: it owns a thread pool and, with more than one
+    worker, keeps BLAS at one thread per worker while it is open (trick 5).
+
+        with FullBatchTrainer(X, Y) as trainer:
+            for i in range(iterations):
+                result = trainer.step(params, alpha)
+
+    Attributes:
+        X: (n_in, m) float32 copy of the inputs (not a copy if X already was float32).
+        Y: (m,) integer labels.
+        parts: one (columns, Workspace) pair per worker: a contiguous slice
+            of the m columns and the buffers to work through it with.
     """
-    W1, b1, W2, b2 = params
-    gradients, result = full_batch_gradients(W1, b1, W2, b2, X, Y, workspace, with_loss=with_loss)
-    for parameter, gradient in zip(params, gradients):
-        parameter -= np.float32(alpha) * gradient
-    return result
+
+    def __init__(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        n_hidden: int = 10,
+        n_out: int = 10,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        workers: int | None = None,
+    ) -> None:
+        """Check and convert the data, split the columns, allocate the buffers.
+
+        Args:
+            X: (n_in, m) inputs.   Y: (m,) integer labels in [0, n_out).
+            n_hidden, n_out: the network's layer sizes (10, 10).
+            chunk_size: columns processed at once by each worker.
+            workers: threads to split the columns between (default: default_workers());
+                more than one needs threadpoolctl.
+
+        Raises:
+            ValueError: X, Y, chunk_size or workers are not valid (the message says why).
+        """
+        check_training_data(X, Y, n_out)
+        workers = default_workers() if workers is None else workers
+        for name, value in (("chunk_size", chunk_size), ("workers", workers)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if workers > 1 and threadpool_limits is None:
+            raise ValueError(f"workers={workers} needs threadpoolctl (pip install threadpoolctl)")
+        self.X = np.asarray(X, dtype=np.float32)  # the one copy per run (trick 1)
+        self.Y = np.asarray(Y)
+        n_in, m = self.X.shape
+        workers = min(workers, m)
+        bounds = [m * k // workers for k in range(workers + 1)]
+        self.parts = [
+            (slice(a, b), Workspace.for_shapes(n_in, n_hidden, n_out, min(chunk_size, b - a)))
+            for a, b in zip(bounds, bounds[1:])
+        ]
+        self._exit_stack = contextlib.ExitStack()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> "FullBatchTrainer":
+        if len(self.parts) > 1:
+            self._exit_stack.enter_context(threadpool_limits(1, user_api="blas"))
+            self._pool = self._exit_stack.enter_context(ThreadPoolExecutor(len(self.parts)))
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool = None
+        self._exit_stack.close()
+
+    def gradients(
+        self, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray, *, with_loss: bool = False
+    ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], StepResult]:
+        """full_batch_gradients over all m columns, each worker taking its part.
+
+        A part of m_k columns gives its mean gradient g_k; the mean over all m
+        columns is sum_k (m_k / m) g_k, and likewise for the loss.
+
+        Args:
+            W1, b1, W2, b2: float32 parameters (see full_batch_gradients).
+            with_loss: also compute the mean cross-entropy.
+
+        Returns:
+            ((dW1, db1, dW2, db2), StepResult), as full_batch_gradients.
+        """
+
+        def part_gradients(part: tuple[slice, Workspace]):
+            columns, workspace = part
+            return full_batch_gradients(
+                W1, b1, W2, b2, self.X[:, columns], self.Y[columns], workspace, with_loss=with_loss
+            )
+
+        if self._pool is None and len(self.parts) > 1:
+            raise RuntimeError("use FullBatchTrainer in a with block when it has several workers")
+        if self._pool is None:
+            return part_gradients(self.parts[0])
+        results = list(self._pool.map(part_gradients, self.parts))
+        m = self.Y.size
+        weights = [np.float32((part.stop - part.start) / m) for part, _ in self.parts]
+        gradients = tuple(
+            sum(weight * part_result[0][k] for weight, part_result in zip(weights, results))
+            for k in range(4)
+        )
+        correct = sum(part_result[1].correct for part_result in results)
+        loss = None
+        if with_loss:
+            loss = sum(float(w) * part_result[1].loss for w, part_result in zip(weights, results))
+        return gradients, StepResult(correct=correct, loss=loss)
+
+    def step(
+        self, params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], alpha: float, *,
+        with_loss: bool = False,
+    ) -> StepResult:
+        """One full-batch step, in place: ``P <- P - alpha * dP`` for P in W1, b1, W2, b2.
+
+        Args:
+            params: (W1, b1, W2, b2), float32 arrays, updated in place (no new arrays).
+            alpha: the learning rate.
+            with_loss: also compute the loss of this step's forward pass.
+
+        Returns:
+            The StepResult of this step's forward pass (before the update).
+        """
+        gradients, result = self.gradients(*params, with_loss=with_loss)
+        for parameter, gradient in zip(params, gradients):
+            parameter -= np.float32(alpha) * gradient
+        return result
 
 
 def fast_gradient_descent(
@@ -255,6 +376,7 @@ def fast_gradient_descent(
     history: dict[str, list[float]] | None = None,
     print_every: int = 10,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    workers: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Full-batch gradient descent like solutions.descent.gradient_descent, faster.
 
@@ -279,30 +401,24 @@ def fast_gradient_descent(
         print_every: how often to print a progress line.
         chunk_size: columns processed at once (any value >= 1 gives the same
             results up to rounding; it only changes the speed).
+        workers: threads to split the columns between (see FullBatchTrainer).
 
     Returns:
         The trained W1 (10, n_in), b1 (10, 1), W2 (10, 10), b2 (10, 1), as
         float64 like gradient_descent's.
 
     Raises:
-        ValueError: X, Y or chunk_size are not valid (the message says why).
+        ValueError: X, Y, chunk_size or workers are not valid (the message says why).
     """
-    check_training_data(X, Y)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    X32 = np.asarray(X, dtype=np.float32)  # the one copy per run (trick 1)
-    Y = np.asarray(Y)
-    m = Y.size
-    W1, b1, W2, b2 = (p.astype(np.float32) for p in init_params(X32.shape[0], 10, 10, seed=seed))
-    workspace = Workspace.for_shapes(X32.shape[0], W1.shape[0], W2.shape[0], min(chunk_size, m))
-    for i in range(iterations):
-        result = gradient_descent_step(
-            (W1, b1, W2, b2), X32, Y, alpha, workspace, with_loss=history is not None
-        )
-        accuracy = result.correct / m
-        if history is not None:
-            history.setdefault("accuracy", []).append(accuracy)
-            history.setdefault("loss", []).append(result.loss)
-        if print_every and i % print_every == 0:
-            print(f"Iteration: {i}  Accuracy: {accuracy:.3f}")
-    return tuple(p.astype(np.float64) for p in (W1, b1, W2, b2))
+    with FullBatchTrainer(X, Y, chunk_size=chunk_size, workers=workers) as trainer:
+        m = trainer.Y.size
+        params = tuple(p.astype(np.float32) for p in init_params(trainer.X.shape[0], 10, 10, seed=seed))
+        for i in range(iterations):
+            result = trainer.step(params, alpha, with_loss=history is not None)
+            accuracy = result.correct / m
+            if history is not None:
+                history.setdefault("accuracy", []).append(accuracy)
+                history.setdefault("loss", []).append(result.loss)
+            if print_every and i % print_every == 0:
+                print(f"Iteration: {i}  Accuracy: {accuracy:.3f}")
+    return tuple(p.astype(np.float64) for p in params)

@@ -13,6 +13,7 @@ difference), far below what any mistake in the equations would give.
 Speed is measured by benchmarks/training_speed.py, never asserted here.
 """
 
+import contextlib
 import re
 
 import numpy as np
@@ -20,12 +21,13 @@ import pytest
 
 from solutions.backprop import backward_prop, cross_entropy
 from solutions.descent import get_accuracy, get_predictions, gradient_descent, update_params
+import solutions.fast_training
 from solutions.fast_training import (
     DEFAULT_CHUNK_SIZE,
+    FullBatchTrainer,
     Workspace,
     fast_gradient_descent,
     full_batch_gradients,
-    gradient_descent_step,
 )
 from solutions.forward import forward_prop, init_params
 
@@ -142,8 +144,14 @@ def test_the_workspace_can_be_reused_without_leaking_one_step_into_the_next():
         np.testing.assert_array_equal(a, b, err_msg=f"{name} changed between two identical calls")
 
 
-@pytest.mark.parametrize(("m", "chunk_size"), [(1, 8), (50, 16), (64, 16)])
-def test_one_step_updates_the_parameters_in_place_like_update_params(m, chunk_size):
+@pytest.fixture
+def no_threadpoolctl(monkeypatch):
+    """Run the split between workers without threadpoolctl (BLAS keeps its threads; results are the same)."""
+    monkeypatch.setattr(solutions.fast_training, "threadpool_limits", lambda *a, **k: contextlib.nullcontext())
+
+
+@pytest.mark.parametrize(("m", "chunk_size", "workers"), [(1, 8, 1), (50, 16, 1), (64, 16, 1), (1, 8, 2), (101, 16, 2), (90, 7, 3)])
+def test_one_step_updates_the_parameters_in_place_like_update_params(m, chunk_size, workers, no_threadpoolctl):
     X, Y = mnist_like(784, m, seed=5)
     params = init_params(seed=5)
     W1, b1, W2, b2 = params
@@ -152,18 +160,49 @@ def test_one_step_updates_the_parameters_in_place_like_update_params(m, chunk_si
 
     fast_params = as_float32(params)
     arrays_before = [id(p) for p in fast_params]
-    gradient_descent_step(
-        fast_params, X.astype(np.float32), Y, 0.5, Workspace.for_shapes(784, 10, 10, chunk_size)
-    )
+    with FullBatchTrainer(X, Y, chunk_size=chunk_size, workers=workers) as trainer:
+        trainer.step(fast_params, 0.5)
 
     assert [id(p) for p in fast_params] == arrays_before
     assert_close_to_reference(
-        fast_params, expected, ("W1", "b1", "W2", "b2"), f"gradient_descent_step on m = {m}"
+        fast_params, expected, ("W1", "b1", "W2", "b2"),
+        f"FullBatchTrainer.step on m = {m}, {workers} worker(s), chunks of {chunk_size}",
     )
 
 
-@pytest.mark.parametrize("chunk_size", [7, DEFAULT_CHUNK_SIZE])
-def test_fast_gradient_descent_trains_like_gradient_descent(chunk_size, capsys):
+@pytest.mark.parametrize(("m", "workers"), [(2, 2), (301, 2), (300, 4), (3, 5)])
+def test_columns_split_between_workers_give_the_textbook_gradients_loss_and_count(m, workers, no_threadpoolctl):
+    X, Y = mnist_like(784, m, seed=10)
+    params = init_params(seed=10, init="he")
+    Z1, A1, Z2, A2 = forward_prop(*params, X)
+    expected = backward_prop(Z1, A1, Z2, A2, params[0], params[2], X, Y)
+
+    with FullBatchTrainer(X, Y, chunk_size=64, workers=workers) as trainer:
+        gradients, result = trainer.gradients(*as_float32(params), with_loss=True)
+
+    assert sum(part.stop - part.start for part, _ in trainer.parts) == m
+    assert_close_to_reference(gradients, expected, NAMES, f"{workers} workers on m = {m}")
+    assert result.correct == round(get_accuracy(get_predictions(A2), Y) * m)
+    assert result.loss == pytest.approx(cross_entropy(A2, Y), rel=RELATIVE_TOLERANCE)
+
+
+def test_several_workers_need_the_with_block(no_threadpoolctl):
+    X, Y = mnist_like(20, 10, seed=11)
+    trainer = FullBatchTrainer(X, Y, n_hidden=10, workers=2)
+    with pytest.raises(RuntimeError, match="with block"):
+        trainer.gradients(*as_float32(init_params(20, 10, 10, seed=0)))
+
+
+def test_several_workers_without_threadpoolctl_are_refused(monkeypatch):
+    monkeypatch.setattr(solutions.fast_training, "threadpool_limits", None)
+    X, Y = mnist_like(20, 10, seed=12)
+    with pytest.raises(ValueError, match=r"workers=2 needs threadpoolctl"):
+        FullBatchTrainer(X, Y, workers=2)
+    assert solutions.fast_training.default_workers() == 1
+
+
+@pytest.mark.parametrize(("chunk_size", "workers"), [(7, 1), (DEFAULT_CHUNK_SIZE, 1), (16, 2)])
+def test_fast_gradient_descent_trains_like_gradient_descent(chunk_size, workers, capsys, no_threadpoolctl):
     X, Y = mnist_like(784, 300, seed=6)
     expected_history: dict[str, list[float]] = {}
     expected = gradient_descent(X, Y, 0.1, 25, seed=7, history=expected_history, print_every=10)
@@ -171,7 +210,7 @@ def test_fast_gradient_descent_trains_like_gradient_descent(chunk_size, capsys):
 
     history: dict[str, list[float]] = {}
     trained = fast_gradient_descent(
-        X, Y, 0.1, 25, seed=7, history=history, print_every=10, chunk_size=chunk_size
+        X, Y, 0.1, 25, seed=7, history=history, print_every=10, chunk_size=chunk_size, workers=workers
     )
     lines = capsys.readouterr().out
 
@@ -219,3 +258,10 @@ def test_fast_gradient_descent_leaves_the_callers_arrays_alone():
 def test_bad_input_is_refused_with_a_message_saying_what_is_wrong(X, Y, chunk_size, message):
     with pytest.raises(ValueError, match=message):
         fast_gradient_descent(X, Y, 0.1, 1, print_every=0, chunk_size=chunk_size)
+
+
+@pytest.mark.parametrize(("workers", "message"), [(0, "got 0"), (1.5, "got 1.5"), (False, "got False")])
+def test_a_bad_number_of_workers_is_refused(workers, message):
+    X, Y = mnist_like(20, 4, seed=13)
+    with pytest.raises(ValueError, match=f"workers must be a positive integer, {message}"):
+        fast_gradient_descent(X, Y, 0.1, 1, print_every=0, workers=workers)
