@@ -91,7 +91,9 @@ def next_step(results: Sequence[StageResult], exercises_dir: "str | os.PathLike"
         verb = "write" if function.status == NOT_WRITTEN else "fix"
         lines.append(f"Next: {verb} {function.function}() in {learner_file}")
         if function.status != NOT_WRITTEN and function.message:
-            lines.append("  " + function.message.splitlines()[0])
+            message = function.message.splitlines()
+            lines.append("  " + message[0])
+            lines.extend("  " + line for line in message[1:] if line.lstrip().startswith("hint:"))
         lines.append(f"  Grade it:  {function_command(stage, function.function, exercises_dir)}")
         lines.append(f"  The stage: {stage_command(stage, exercises_dir)}")
     if hints_exist(stage, exercises_dir):
