@@ -446,7 +446,8 @@ def test_feedback_shows_no_hidden_tests_or_solutions(course: Course) -> None:
 def test_grading_again_gives_the_same_scores(course: Course) -> None:
     assert "Skipping existing assignment" not in course.regrade_log
     first = course.scores("grades.csv")
-    again = {(student, stage): score for student, stages in course.regraded.items() for stage, score in stages.items()}
+    again = {(student, stage): score
+             for student, stages in course.regraded.items() for stage, score in stages.items()}
     assert ("tamper", "01_activations") in again
     assert len(again) >= sum(len(stages) for stages in EXPECTED.values())  # every submission is in it
     assert again == {key: first[key[0]][key[1]] for key in again}
