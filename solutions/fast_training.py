@@ -11,7 +11,7 @@ textbook form of solutions/forward.py, backprop.py and descent.py:
     dW1 = (1/m) dZ1 X^T      db1 = (1/m) dZ1 1      (10, 784), (10, 1)
     P  <- P - alpha dP       for P in W1, b1, W2, b2
 
-This module computes exactly those equations, with four tricks that make a
+This module computes exactly those equations, with six tricks that make a
 step at m = 59,000 several times faster than the float64 textbook form
 (figures in the README's "Speed" section, from benchmarks/training_speed.py):
 
@@ -50,6 +50,11 @@ step at m = 59,000 several times faster than the float64 textbook form
    single-threaded BLAS, and the parts' gradients are added up at the end.
    Limiting BLAS to one thread needs the small package threadpoolctl; without
    it everything runs in one thread, with the BLAS's own threads.
+
+6. Blank pixels left out. A pixel that is 0 in every training image (MNIST's
+   border) contributes nothing to W1 X, and its column of dW1 = dZ1 X^T is 0:
+   X is stored without those rows and W1 multiplied without those columns.
+   The same numbers, about 10% less work on MNIST.
 
 The textbook functions stay the reference: tests check that this module's
 gradients and parameters match them on several shapes.
@@ -250,7 +255,9 @@ class FullBatchTrainer:
                 result = trainer.step(params, alpha)
 
     Attributes:
-        X: (n_in, m) float32 copy of the inputs (not a copy if X already was float32).
+        n_in: rows of the X given (784).
+        used_rows: the indices of the rows of X that are not 0 in every column.
+        X: (len(used_rows), m) float32 copy of those rows of the inputs.
         Y: (m,) integer labels.
         parts: one (columns, Workspace) pair per worker: a contiguous slice
             of the m columns and the buffers to work through it with.
@@ -285,7 +292,13 @@ class FullBatchTrainer:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if workers > 1 and threadpool_limits is None:
             raise ValueError(f"workers={workers} needs threadpoolctl (pip install threadpoolctl)")
-        self.X = np.asarray(X, dtype=np.float32)  # the one copy per run (trick 1)
+        X = np.asarray(X, dtype=np.float32)  # the one copy per run (trick 1)
+        self.n_in = X.shape[0]
+        # Trick 6: rows of X that are 0 in every column (MNIST's blank border
+        # pixels) add nothing to Z1 = W1 X, and their columns of dW1 = dZ1 X^T
+        # are 0; leaving them out gives the same numbers with less work.
+        self.used_rows = np.flatnonzero(np.any(X != 0, axis=1))
+        self.X = X if self.used_rows.size == self.n_in else X[self.used_rows]
         self.Y = np.asarray(Y)
         n_in, m = self.X.shape
         workers = min(workers, m)
@@ -323,28 +336,33 @@ class FullBatchTrainer:
             ((dW1, db1, dW2, db2), StepResult), as full_batch_gradients.
         """
 
+        W1_used = W1[:, self.used_rows]  # (n_hidden, rows used): W1's columns that meet X (trick 6)
+
         def part_gradients(part: tuple[slice, Workspace]):
             columns, workspace = part
             return full_batch_gradients(
-                W1, b1, W2, b2, self.X[:, columns], self.Y[columns], workspace, with_loss=with_loss
+                W1_used, b1, W2, b2, self.X[:, columns], self.Y[columns], workspace, with_loss=with_loss
             )
 
         if self._pool is None and len(self.parts) > 1:
             raise RuntimeError("use FullBatchTrainer in a with block when it has several workers")
         if self._pool is None:
-            return part_gradients(self.parts[0])
-        results = list(self._pool.map(part_gradients, self.parts))
+            results = [part_gradients(self.parts[0])]
+        else:
+            results = list(self._pool.map(part_gradients, self.parts))
         m = self.Y.size
         weights = [np.float32((part.stop - part.start) / m) for part, _ in self.parts]
-        gradients = tuple(
+        dW1_used, db1, dW2, db2 = (
             sum(weight * part_result[0][k] for weight, part_result in zip(weights, results))
             for k in range(4)
         )
+        dW1 = np.zeros((W1.shape[0], self.n_in), np.float32)
+        dW1[:, self.used_rows] = dW1_used
         correct = sum(part_result[1].correct for part_result in results)
         loss = None
         if with_loss:
             loss = sum(float(w) * part_result[1].loss for w, part_result in zip(weights, results))
-        return gradients, StepResult(correct=correct, loss=loss)
+        return (dW1, db1, dW2, db2), StepResult(correct=correct, loss=loss)
 
     def step(
         self, params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], alpha: float, *,
@@ -412,7 +430,7 @@ def fast_gradient_descent(
     """
     with FullBatchTrainer(X, Y, chunk_size=chunk_size, workers=workers) as trainer:
         m = trainer.Y.size
-        params = tuple(p.astype(np.float32) for p in init_params(trainer.X.shape[0], 10, 10, seed=seed))
+        params = tuple(p.astype(np.float32) for p in init_params(trainer.n_in, 10, 10, seed=seed))
         for i in range(iterations):
             result = trainer.step(params, alpha, with_loss=history is not None)
             accuracy = result.correct / m

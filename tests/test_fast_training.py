@@ -186,6 +186,35 @@ def test_columns_split_between_workers_give_the_textbook_gradients_loss_and_coun
     assert result.loss == pytest.approx(cross_entropy(A2, Y), rel=RELATIVE_TOLERANCE)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_rows_blank_in_every_image_are_skipped_with_the_same_gradients(workers, no_threadpoolctl):
+    X, Y = mnist_like(784, 200, seed=14)
+    X[:300] = 0.0  # like MNIST's border: pixels that are 0 in every image
+    X[500] = 0.0
+    params = init_params(seed=14)
+    expected = backward_prop(*forward_prop(*params, X), params[0], params[2], X, Y)
+
+    with FullBatchTrainer(X, Y, chunk_size=64, workers=workers) as trainer:
+        gradients, _ = trainer.gradients(*as_float32(params))
+
+    assert trainer.X.shape == (784 - 301, 200)
+    assert not np.any(gradients[0][:, :300]) and not np.any(gradients[0][:, 500])
+    assert_close_to_reference(gradients, expected, NAMES, "X with 301 blank rows")
+
+
+def test_an_all_blank_X_trains_the_biases_only(no_threadpoolctl):
+    X = np.zeros((784, 30))
+    Y = np.arange(30) % 10
+    params = init_params(seed=15)
+    expected = backward_prop(*forward_prop(*params, X), params[0], params[2], X, Y)
+
+    with FullBatchTrainer(X, Y, chunk_size=8, workers=1) as trainer:
+        gradients, _ = trainer.gradients(*as_float32(params))
+
+    assert trainer.X.shape == (0, 30)
+    assert_close_to_reference(gradients, expected, NAMES, "an all-zero X")
+
+
 def test_several_workers_need_the_with_block(no_threadpoolctl):
     X, Y = mnist_like(20, 10, seed=11)
     trainer = FullBatchTrainer(X, Y, n_hidden=10, workers=2)
