@@ -210,6 +210,16 @@ def test_test_cells_assert_with_messages_and_end_in_no_bare_expression(stage) ->
         assert HIDDEN_BLOCK.search(source).group().count("visible_only=False") == 1
 
 
+def test_every_function_has_visible_checks_and_hidden_ones() -> None:
+    """Students run the visible checks; the hidden block of a test cell must add further ones."""
+    from grading import list_checks
+
+    for stage_number, functions in list_checks().items():
+        for function, checks in functions.items():
+            kinds = {check.visible for check in checks}
+            assert kinds == {True, False}, f"stage {stage_number} {function}(): visible/hidden = {kinds}"
+
+
 # ----------------------------------------------------------------------------- running the cells
 def stubbed(notebook: dict) -> dict:
     """The notebook with every solution block replaced by nbgrader's stub (what students get)."""
