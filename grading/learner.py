@@ -31,6 +31,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from .errors import CallsReferenceError, GradingError, NotWrittenYet
+from .shape_errors import shapes_on_line
 from .show import show
 from .stages import Stage, get_stage
 
@@ -79,6 +80,9 @@ class LearnerFunction:
         previous_profile = sys.getprofile()
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
             warnings.simplefilter("always")
+            # pyplot's reminder to close figures is not the learner's numerics (and re-running
+            # a notebook's test cells would trip it): ignore it.
+            warnings.filterwarnings("ignore", message="More than .* figures have been opened")
             try:
                 with contextlib.redirect_stdout(output):
                     sys.setprofile(watch)
@@ -179,6 +183,9 @@ class LearnerFunction:
                                               or "mismatch" in str(error)):
             lines.append("  hint:     array shapes do not fit: write the shape of every array next to "
                          "the line (see the README's shape table)")
+            shapes = shapes_on_line(error, lambda filename: not _is_library_file(filename))
+            if shapes:
+                lines.append(f"  shapes:   on that line, {shapes}")
         return GradingError("\n".join(lines), stage=self.stage.number, function=self.name)
 
 

@@ -93,7 +93,7 @@ def next_step(results: Sequence[StageResult], exercises_dir: "str | os.PathLike"
         if function.status != NOT_WRITTEN and function.message:
             message = function.message.splitlines()
             lines.append("  " + message[0])
-            lines.extend("  " + line for line in message[1:] if line.lstrip().startswith("hint:"))
+            lines.extend("  " + line for line in message[1:] if line.lstrip().startswith(("hint:", "shapes:")))
         lines.append(f"  Grade it:  {function_command(stage, function.function, exercises_dir)}")
         lines.append(f"  The stage: {stage_command(stage, exercises_dir)}")
     if hints_exist(stage, exercises_dir):

@@ -1,24 +1,25 @@
-"""Copies of the exercises for the learner-tool tests, in a test's own folder.
+"""Copies of the exercises for the learner-tool tests (progress, hint, watch), in tmp_path.
 
-copy_exercises(tmp_path, solved=("01", "02")) gives tmp_path/exercises with every
-stage folder's test suite, and each learner file freshly generated from
-solutions/ by the kit's own stub generator (grading.render_learner_file): the
-stub for most stages, the complete solution (markers dropped, imports rewritten
-as in a stub) for the stages in `solved`. The repository's exercises/ (which a
-learner may have edited) is only read for the test files.
+Built on the curriculum tests' trees (tests/curriculum_trees.py): a copy of the
+kit's exercises/ whose learner files are replaced as a test needs, with texts
+made by the kit's own stub generator (grading.render_learner_file).
 """
 
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from curriculum_trees import make_tree, solved_text
+
 import grading
-from grading.stages import EXERCISES_DIR, Stage
+from grading.stages import Stage
 
 
-def learner_text(stage: Stage, *, solved: bool) -> str:
-    """The learner's file of `stage` as the generator makes it: the stub, or solved."""
-    return grading.render_learner_file(stage.reference_file.read_text(encoding="utf-8"), stage, solved=solved)
+def learner_text(stage: "Stage | str", *, solved: bool) -> str:
+    """The learner's file of `stage` as the generator makes it: solved, or the stub."""
+    stage = grading.get_stage(stage)
+    if solved:
+        return solved_text(stage)
+    return grading.render_learner_file(stage.reference_file.read_text(encoding="utf-8"), stage)
 
 
 def write_learner_file(exercises: Path, stage: "Stage | str", text: str) -> Path:
@@ -29,14 +30,10 @@ def write_learner_file(exercises: Path, stage: "Stage | str", text: str) -> Path
 
 
 def copy_exercises(tmp_path: Path, solved: Iterable[str] = ()) -> Path:
-    """tmp_path/exercises: the suites, stubs everywhere except the `solved` stages."""
+    """tmp_path/exercises: fresh stubs everywhere except the `solved` stages."""
     solved = {grading.get_stage(key).number for key in solved}
-    target = tmp_path / "exercises"
-    shutil.copytree(EXERCISES_DIR, target,
-                    ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "hints.md"))
-    for stage in grading.STAGES:
-        write_learner_file(target, stage, learner_text(stage, solved=stage.number in solved))
-    return target
+    files = {stage.number: learner_text(stage, solved=stage.number in solved) for stage in grading.STAGES}
+    return make_tree(tmp_path, files, solved=False) / "exercises"
 
 
 def check_count(stage: "Stage | str") -> int:

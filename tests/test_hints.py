@@ -122,6 +122,7 @@ def test_corrupt_state_file_is_reset_with_a_notice(exercises: Path, capsys: pyte
 
 
 def test_stage_without_hints(exercises: Path, capsys: pytest.CaptureFixture) -> None:
+    (exercises / "03_backprop" / "hints.md").unlink(missing_ok=True)
     status, out, err = hint(exercises, capsys, "03")
     assert status == 1 and out == ""
     assert "03_backprop/hints.md: no such file" in err and len(err.strip().splitlines()) == 1

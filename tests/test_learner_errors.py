@@ -5,7 +5,8 @@ and `mnist-kit watch`.
   * a syntax error names the file and the line;
   * importing a function that does not exist names the stage it was looked for in;
   * a missing function names the stage and the function;
-  * a result of the wrong shape names the expected and the actual shapes.
+  * a result of the wrong shape names the expected and the actual shapes, and
+    arrays that do not fit on a line of the learner's code are named with their shapes.
 
 Every learner file here is the generator's solved file with one mistake put in,
 in a copy of the exercises in tmp_path.
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from curriculum_trees import run_pytest
 from exercise_copies import copy_exercises, learner_text, write_learner_file
 
 import grading
@@ -41,7 +43,7 @@ def run(exercises: Path, *args: str) -> subprocess.CompletedProcess:
 def pytest_output(exercises: Path, stage: str) -> str:
     """What `python -m pytest exercises/NN_name` prints for the learner."""
     folder = grading.get_stage(stage).folder
-    result = run(exercises, "-m", "pytest", f"{exercises.name}/{folder}", "-p", "no:cacheprovider")
+    result = run_pytest(exercises.parent, f"{exercises.name}/{folder}", "-p", "no:cacheprovider")
     assert result.returncode == 1, result.stdout + result.stderr  # tests failed (not a crash: that is 2 or more)
     assert "Traceback" not in result.stdout and "raise " not in result.stdout, result.stdout
     return result.stdout
@@ -148,3 +150,15 @@ def test_wrong_shape_names_expected_and_actual(missing_and_shape: Path) -> None:
     result = isolated.grade_stage("02", missing_and_shape)
     assert re.search("Next: fix forward_prop\\(\\).*\n  Stage 02 \\(forward pass\\), forward_prop\\(\\): " + TRANSPOSED,
                      next_step([result], missing_and_shape)), next_step([result], missing_and_shape)
+
+
+def test_shapes_that_do_not_fit_on_a_line_are_named(tmp_path: Path) -> None:
+    """`W1 @ X.T` raises inside the learner's code: the message lists the arrays on that line."""
+    exercises = copy_exercises(tmp_path)
+    write_learner_file(exercises, "02", broken("02", "Z1 = W1 @ X + b1", "Z1 = W1 @ X.T + b1")[0])
+    shapes = r"shapes:   on that line, W1 \(\d+, \d+\), X \(\d+, \d+\), b1 \(\d+, 1\)"
+    output = pytest_output(exercises, "02")
+    assert "forward_prop(): raised ValueError: matmul" in output
+    assert re.search(shapes, output), output
+    result = isolated.grade_stage("02", exercises)
+    assert re.search(shapes, next_step([result], exercises)), next_step([result], exercises)

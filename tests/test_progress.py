@@ -38,7 +38,7 @@ def table(output: str) -> dict[str, tuple[str, int, int]]:
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess:
     exercises = copy_exercises(tmp_path_factory.mktemp("fresh"))
-    (exercises / "01_activations" / "hints.md").write_text("## Hint 1\nLook at np.maximum.\n")
+    (exercises / "01_activations" / "hints.md").unlink()  # no hints: no "Stuck?" line
     return run_progress(exercises)
 
 
@@ -63,7 +63,7 @@ def test_fresh_copy_next_step_is_relu(fresh: subprocess.CompletedProcess) -> Non
     assert "Next: write relu() in exercises/01_activations/activations.py" in fresh.stdout
     assert "python -m pytest exercises/01_activations/test_activations.py::test_relu" in fresh.stdout
     assert "mnist-kit watch --exercises exercises" in fresh.stdout
-    assert "Stuck?     mnist-kit hint 01 --exercises exercises" in fresh.stdout
+    assert "Stuck?" not in fresh.stdout
     assert "All 5 stages pass" not in fresh.stdout
 
 
@@ -76,7 +76,7 @@ def test_first_two_stages_solved(first_two_solved: subprocess.CompletedProcess) 
         assert rows[stage.number] == expected
     assert "Next: write one_hot() in exercises/03_backprop/backprop.py" in first_two_solved.stdout
     assert "exercises/03_backprop/test_backprop.py::test_one_hot" in first_two_solved.stdout
-    assert "Stuck?" not in first_two_solved.stdout  # the copy has no hints.md for stage 03
+    assert "Stuck?     mnist-kit hint 03 --exercises exercises" in first_two_solved.stdout
 
 
 def test_all_solved_points_at_the_capstone_results(all_solved: subprocess.CompletedProcess) -> None:
