@@ -32,7 +32,6 @@ from .stages import STAGES, Stage, get_stage
 DEFAULT_INTERVAL = 0.5
 
 Signature = tuple[tuple[int, int] | None, ...]
-Grader = Callable[..., StageResult]
 
 
 def watched_files(stage: Stage, exercises_dir: "str | os.PathLike") -> list[Path]:
@@ -70,8 +69,7 @@ class _Stop(Exception):
 
 def watch(stage: "Stage | str | None", exercises_dir: "str | os.PathLike", *,
           interval: float = DEFAULT_INTERVAL, time_limit: float = isolated.DEFAULT_TIME_LIMIT,
-          max_runs: int | None = None, stop_after: float | None = None, out: TextIO | None = None,
-          grade: Grader = isolated.grade_stage) -> int:
+          max_runs: int | None = None, stop_after: float | None = None, out: TextIO | None = None) -> int:
     """Watch and grade until every stage passes, Ctrl-C, or a bound is reached; return 0.
 
     Args:
@@ -82,7 +80,6 @@ def watch(stage: "Stage | str | None", exercises_dir: "str | os.PathLike", *,
         max_runs: stop after this many gradings (None: no limit).
         stop_after: stop after this many seconds (None: no limit).
         out: where to print (default: sys.stdout).
-        grade: grade(stage, exercises_dir, time_limit=...) -> StageResult (tests may replace it).
     """
     out = out or sys.stdout
     deadline = time.monotonic() + stop_after if stop_after is not None else None
@@ -96,7 +93,7 @@ def watch(stage: "Stage | str | None", exercises_dir: "str | os.PathLike", *,
         if max_runs is not None and runs >= max_runs:
             raise _Stop(f"Stopped after {runs} gradings (--max-runs).")
         runs += 1
-        result = grade(current, exercises_dir, time_limit=time_limit)
+        result = isolated.grade_stage(current, exercises_dir, time_limit=time_limit)
         say(describe(result, time.strftime("%H:%M:%S")))
         return result
 
@@ -123,9 +120,8 @@ def watch(stage: "Stage | str | None", exercises_dir: "str | os.PathLike", *,
             if max_runs is not None and runs >= max_runs:
                 raise _Stop(f"Stopped after {runs} gradings (--max-runs).")
             files = watched_files(current, exercises_dir)
-            shown = ", ".join(shown_path(path) for path in files[-1:])
             more = " (or your files of stages 01-04)" if len(files) > 1 else ""
-            say(f"Waiting for you to save {shown}{more}... (Ctrl-C to stop)")
+            say(f"Waiting for you to save {shown_path(files[-1])}{more}... (Ctrl-C to stop)")
             _wait_for_change(files, interval, deadline)
             result = graded(current)
     except _Stop as stop:
