@@ -70,9 +70,9 @@ import numpy as np
 from .forward import init_params
 
 try:
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import ThreadpoolController
 except ImportError:  # optional: without it, one worker (trick 5)
-    threadpool_limits = None
+    ThreadpoolController = None
 
 #: Columns per chunk. 2,048 float32 columns of X are 6.4 MB, which stays in
 #: this machine's 32 MB L3 cache between the forward and the backward pass,
@@ -239,16 +239,27 @@ def full_batch_gradients(
 
 def default_workers() -> int:
     """Worker threads to use: one per core when threadpoolctl can make BLAS single-threaded, else 1."""
-    if threadpool_limits is None:
+    if ThreadpoolController is None:
         return 1
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+_blas_controller = None
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager:
+    """A with-block in which the BLAS uses a single thread (needs threadpoolctl)."""
+    global _blas_controller
+    if _blas_controller is None:
+        _blas_controller = ThreadpoolController()  # finds the loaded BLAS libraries, once
+    return _blas_controller.limit(limits=1, user_api="blas")
 
 
 class FullBatchTrainer:
     """What every step of one training run reuses: X in float32, buffers, worker threads.
 
-    Use it as a context manager: it owns a thread pool and, with more than one
-    worker, keeps BLAS at one thread per worker while it is open (trick 5).
+    Use it as a context manager: with more than one worker it owns a thread
+    pool, and each step runs with BLAS at one thread per worker (trick 5).
 
         with FullBatchTrainer(X, Y) as trainer:
             for i in range(iterations):
@@ -290,7 +301,7 @@ class FullBatchTrainer:
         for name, value in (("chunk_size", chunk_size), ("workers", workers)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if workers > 1 and threadpool_limits is None:
+        if workers > 1 and ThreadpoolController is None:
             raise ValueError(f"workers={workers} needs threadpoolctl (pip install threadpoolctl)")
         X = np.asarray(X, dtype=np.float32)  # the one copy per run (trick 1)
         self.n_in = X.shape[0]
@@ -307,18 +318,17 @@ class FullBatchTrainer:
             (slice(a, b), Workspace.for_shapes(n_in, n_hidden, n_out, min(chunk_size, b - a)))
             for a, b in zip(bounds, bounds[1:])
         ]
-        self._exit_stack = contextlib.ExitStack()
         self._pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> "FullBatchTrainer":
         if len(self.parts) > 1:
-            self._exit_stack.enter_context(threadpool_limits(1, user_api="blas"))
-            self._pool = self._exit_stack.enter_context(ThreadPoolExecutor(len(self.parts)))
+            self._pool = ThreadPoolExecutor(len(self.parts))
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._pool = None
-        self._exit_stack.close()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def gradients(
         self, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray, *, with_loss: bool = False
@@ -349,7 +359,8 @@ class FullBatchTrainer:
         if self._pool is None:
             results = [part_gradients(self.parts[0])]
         else:
-            results = list(self._pool.map(part_gradients, self.parts))
+            with one_blas_thread():  # only while the workers run: other code keeps its BLAS threads
+                results = list(self._pool.map(part_gradients, self.parts))
         m = self.Y.size
         weights = [np.float32((part.stop - part.start) / m) for part, _ in self.parts]
         dW1_used, db1, dW2, db2 = (

@@ -147,7 +147,8 @@ def test_the_workspace_can_be_reused_without_leaking_one_step_into_the_next():
 @pytest.fixture
 def no_threadpoolctl(monkeypatch):
     """Run the split between workers without threadpoolctl (BLAS keeps its threads; results are the same)."""
-    monkeypatch.setattr(solutions.fast_training, "threadpool_limits", lambda *a, **k: contextlib.nullcontext())
+    monkeypatch.setattr(solutions.fast_training, "ThreadpoolController", object)
+    monkeypatch.setattr(solutions.fast_training, "one_blas_thread", contextlib.nullcontext)
 
 
 @pytest.mark.parametrize(("m", "chunk_size", "workers"), [(1, 8, 1), (50, 16, 1), (64, 16, 1), (1, 8, 2), (101, 16, 2), (90, 7, 3)])
@@ -223,7 +224,7 @@ def test_several_workers_need_the_with_block(no_threadpoolctl):
 
 
 def test_several_workers_without_threadpoolctl_are_refused(monkeypatch):
-    monkeypatch.setattr(solutions.fast_training, "threadpool_limits", None)
+    monkeypatch.setattr(solutions.fast_training, "ThreadpoolController", None)
     X, Y = mnist_like(20, 10, seed=12)
     with pytest.raises(ValueError, match=r"workers=2 needs threadpoolctl"):
         FullBatchTrainer(X, Y, workers=2)
