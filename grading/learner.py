@@ -21,10 +21,12 @@ import importlib
 import inspect
 import io
 import re
+import signal
 import sys
+import threading
 import traceback
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -84,12 +86,17 @@ class LearnerFunction:
             # a notebook's test cells would trip it): ignore it.
             warnings.filterwarnings("ignore", message="More than .* figures have been opened")
             try:
-                with contextlib.redirect_stdout(output):
+                with contextlib.redirect_stdout(output), _time_limit(CALL_TIME_LIMIT):
                     sys.setprofile(watch)
                     try:
                         result = self.func(*args, **kwargs)
                     finally:
                         sys.setprofile(previous_profile)
+            except _TooSlow:
+                self.last_output = output.getvalue()
+                self.fail(f"it did not return within {CALL_TIME_LIMIT:g} seconds, so grading stopped it.",
+                          hint="is there a loop that never ends (a while loop whose condition never "
+                               "changes, a counter that is never increased)?")
             except NotImplementedError as error:
                 self.last_output = output.getvalue()
                 raise self._not_written(error) from None
@@ -190,6 +197,37 @@ class LearnerFunction:
 
 
 # --------------------------------------------------------------------- helpers
+#: seconds one call of the learner's function may take (the slowest check needs well under 1)
+CALL_TIME_LIMIT = 60.0
+
+
+class _TooSlow(BaseException):
+    """Raised inside the learner's code when CALL_TIME_LIMIT runs out (a BaseException, so that
+    the learner's own `except Exception` cannot swallow it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after `seconds` with _TooSlow, where a SIGALRM timer is available
+    (POSIX, main thread) and no other timer is running; elsewhere, no limit."""
+    usable = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    if not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _TooSlow()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _reference_file(stage: Stage) -> str:
     module = importlib.import_module(stage.reference_module)
     return module.__file__ or ""

@@ -262,3 +262,22 @@ def test_pyplots_reminder_to_close_figures_is_not_a_numpy_warning(capfd: pytest.
     """)
     assert run_checks("01", "relu", namespace)
     assert capfd.readouterr().err == ""
+
+
+def test_an_endless_loop_is_stopped_and_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    import grading.learner
+
+    monkeypatch.setattr(grading.learner, "CALL_TIME_LIMIT", 0.3)
+    namespace = namespace_from("""
+        def get_accuracy(predictions, Y):
+            i = 0
+            while i < len(Y):
+                try:
+                    pass  # forgot i += 1
+                except Exception:
+                    pass
+            return 1.0
+    """)
+    with pytest.raises(GradingError, match=r"get_accuracy\(\): it did not return within 0.3 seconds") as caught:
+        run_checks("04", "get_accuracy", namespace)
+    assert "a loop that never ends" in str(caught.value)
