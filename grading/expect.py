@@ -14,8 +14,8 @@ import numpy as np
 
 from .learner import LearnerFunction
 
-Recogniser = "np.ndarray | Callable[[np.ndarray], bool]"
-WrongAnswers = Sequence[tuple[Any, str]]
+#: (recogniser, hint) pairs; a recogniser is the array a mistake would give, or a predicate on the result
+WrongAnswers = Sequence[tuple["np.ndarray | Callable[[np.ndarray], bool]", str]]
 
 #: tolerances for float64 results; float32 anywhere loosens them
 RTOL, ATOL = 1e-5, 1e-8

@@ -295,9 +295,3 @@ def _warning_hint(message: str) -> str:
     if "invalid value" in message:
         return "a NaN appeared (inf - inf, 0/0 or inf * 0): look for an overflow earlier in the computation"
     return "look at the line that computes it"
-
-
-def stage_functions_in(namespace: Mapping[str, Any] | object, stage: Stage) -> dict[str, Any]:
-    """The stage's learner functions found in `namespace` (a module or a dict)."""
-    mapping = namespace if isinstance(namespace, Mapping) else vars(namespace)
-    return {name: mapping[name] for name in stage.functions if name in mapping}

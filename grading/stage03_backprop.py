@@ -6,7 +6,7 @@ from solutions import activations as ref_act
 from solutions import backprop as ref
 from solutions import forward as ref_forward
 
-from .expect import as_array, as_float, as_tuple, close, expect_close, expect_shape, unchanged
+from .expect import as_array, as_float, as_tuple, expect_close, expect_shape, unchanged
 from .fixtures import Batch, batch
 from .learner import LearnerFunction
 from .registry import checker
