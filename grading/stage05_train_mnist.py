@@ -6,6 +6,7 @@ so a difference from the reference may come from an earlier stage: the hints say
 """
 
 import contextlib
+import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -316,7 +317,7 @@ def saves_a_file_load_params_reads(save_params: LearnerFunction) -> None:
         if not path.is_file():
             save_params.fail(f"no file was written at {path.name} (in a new folder runs/).",
                              hint="create the parent folders (atomic_write does) and write the file there")
-        if returned is None or Path(returned) != path:
+        if not isinstance(returned, (str, os.PathLike)) or Path(returned) != path:
             save_params.fail("it should return the path it wrote.", returned=returned,
                              hint="end with `return Path(path)`")
         try:

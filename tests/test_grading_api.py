@@ -5,6 +5,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from curriculum_trees import make_tree, solved_text
 
@@ -280,3 +281,20 @@ def test_an_endless_loop_is_stopped_and_explained(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(GradingError, match=r"get_accuracy\(\): it did not return within 0.3 seconds") as caught:
         run_checks("04", "get_accuracy", namespace)
     assert "a loop that never ends" in str(caught.value)
+
+
+def test_a_check_that_cannot_use_the_result_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import grading.registry
+
+    def confused(relu) -> None:
+        """needs a dict."""
+        relu(np.ones((2, 2)))["key"]
+
+    fake = grading.registry.Check("01", "relu", "confused", True, "needs a dict.", confused)
+    monkeypatch.setattr(grading.registry, "checks_for", lambda stage, function: [fake])
+    with pytest.raises(GradingError) as caught:
+        run_checks("01", "relu", namespace_from(GOOD_ACTIVATIONS))
+    message = str(caught.value)
+    assert message.startswith("Stage 01 (activations), relu(): the grader could not use what it returned "
+                              "(IndexError: only integers")
+    assert "called:   relu(Z) with" in message and "check confused: needs a dict." in message
