@@ -236,3 +236,21 @@ def test_original_preset_accepts_options_equal_to_its_own(capsys, tmp_path):
                                 "--data", SAMPLE, "--weights", tmp_path / "w.npz")
     assert status == 0, err
     assert "Iteration: 0  Accuracy:" in out
+
+
+@pytest.mark.parametrize("command", ["train", "show"])
+def test_a_corrupt_test_set_found_on_the_search_path_is_reported_not_skipped(
+    capsys, tmp_path, monkeypatch, good_weights, command
+):
+    # train and show fall back when no test set is found at all; a broken one is an error
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    (folder / "mnist_test.csv").write_text("7,1,2\n")
+    monkeypatch.setenv("MNIST_KIT_DATA", str(folder))
+    monkeypatch.setenv("MNIST_KIT_CACHE", str(tmp_path / "empty-cache"))
+    if command == "train":
+        argv = ["train", "--epochs", "1", "--weights", tmp_path / "w.npz"]
+    else:
+        argv = ["show", "--weights", good_weights, "--out", tmp_path / "p.png"]
+    status, _, err = run_main(capsys, *argv)
+    assert_error_line(status, err, "mnist_test.csv")

@@ -9,7 +9,7 @@ figure, which Jupyter shows inline.
 import argparse
 from pathlib import Path
 
-from ..mnist_data import MnistData, MnistDataError, load_mnist
+from ..mnist_data import MnistData, MnistDataNotFound, load_mnist
 from ..pictures import (
     plot_confusion_matrix,
     plot_hidden_units,
@@ -55,7 +55,7 @@ def _images(source: Path | None) -> MnistData:
         return load_mnist("test", source)
     try:
         return load_mnist("test")
-    except MnistDataError:
+    except MnistDataNotFound:  # a broken file is reported, not skipped
         data = load_mnist("train")
         print("No official test set found (`mnist-kit download` fetches it): "
               "showing training images instead")

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..fast_training import fast_gradient_descent
-from ..mnist_data import MnistData, MnistDataError, load_mnist
+from ..mnist_data import MnistData, MnistDataNotFound, load_mnist
 from ..pictures import plot_confusion_matrix, plot_hidden_units, plot_prediction_grid
 from ..train_mnist import evaluate, make_predictions, mini_batch_gradient_descent, plot_history
 from ..train_mnist import save_params
@@ -252,7 +252,7 @@ def _find_test_set(source: Path | None) -> MnistData | None:
         return load_mnist("test", source)
     try:
         return load_mnist("test")
-    except MnistDataError:
+    except MnistDataNotFound:  # a broken file is reported, not skipped
         print("No official test set found: skipping the test accuracy "
               "(`mnist-kit download` fetches it, or pass --test-data DIR)")
         return None
