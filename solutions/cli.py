@@ -54,7 +54,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     """The parser with every subcommand of COMMANDS, and the module behind each name."""
     parser = OneLineErrorParser(
         prog=PROG,
-        description="Train, evaluate and look at the 784-10-10 NumPy MNIST network.",
+        description="Train, evaluate and look at the 784-10-10 NumPy MNIST network; "
+        "follow your own progress through the exercises (progress, hint, watch).",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = {}
