@@ -24,11 +24,15 @@ step at m = 59,000 several times faster than the float64 textbook form
    the number correct) is a sum of per-example terms, and each example's
    terms need only its own column of X. So the m columns are processed in
    chunks of `chunk_size`: forward pass, backward pass and the chunk's share
-   of every gradient, then the next chunk. The textbook form reads all of X
-   (185 MB in float32 at m = 59,000) from memory twice per step, once for
-   W1 X and again for dZ1 X^T; here the second read of a chunk comes from the
-   CPU cache. The (10, m) intermediates are never held whole either: only
-   (10, chunk_size) buffers, allocated once per training run (`Workspace`).
+   of every gradient, then the next chunk. The (10, m) intermediates are never
+   held whole: only (10, chunk_size) buffers, allocated once per training run
+   (`Workspace`). With chunks small enough to stay in the CPU cache between
+   W1 X and X dZ1^T (a few thousand columns), X would be read from memory
+   once per step instead of twice; measured on the 2-core machine of the
+   README, that did not pay: BLAS copies (packs) its operands into blocks of
+   its own anyway, and smaller products each pay BLAS's fixed costs. So the
+   default chunk is large (DEFAULT_CHUNK_SIZE); `benchmarks/training_speed.py
+   --chunk-sizes` compares others on your machine.
 
 3. No temporaries. Every intermediate is written into its buffer with out=
    arguments or an in-place operator (+=, -=, *=, /=), so a step allocates
@@ -42,9 +46,9 @@ step at m = 59,000 several times faster than the float64 textbook form
    orientation than dZ1 X_chunk^T (10, 784).
 
 5. One BLAS thread per core, the columns split between cores. A multi-threaded
-   BLAS splits each small per-chunk product between its threads and makes them
-   wait for each other dozens of times per step; when another program wants
-   the CPU too, those waits cost whole time slices. Instead the m columns are
+   BLAS splits each product between its threads and makes them wait for each
+   other several times per step; when another program wants the CPU too,
+   those waits cost whole time slices. Instead the m columns are
    cut into one contiguous part per core, each part is worked through chunk
    by chunk by its own Python thread (NumPy and BLAS release the GIL) with a
    single-threaded BLAS, and the parts' gradients are added up at the end.
@@ -74,11 +78,10 @@ try:
 except ImportError:  # optional: without it, one worker (trick 5)
     ThreadpoolController = None
 
-#: Columns per chunk. 2,048 float32 columns of X are 6.4 MB, which stays in
-#: this machine's 32 MB L3 cache between the forward and the backward pass,
-#: and is wide enough that the per-chunk Python overhead is small
-#: (benchmarks/training_speed.py --chunk-sizes compares others).
-DEFAULT_CHUNK_SIZE = 2048
+#: Columns per chunk: the fastest of 2,048, 8,192, 16,384 and "all m" (within
+#: the noise of the last two) in benchmarks/training_speed.py on the README's
+#: machine, while keeping the buffers small (4 x 10 x 16,384 float32 = 2.6 MB).
+DEFAULT_CHUNK_SIZE = 16384
 
 #: Probabilities are clipped below at this value in the loss, as in
 #: solutions.backprop.cross_entropy.
