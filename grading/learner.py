@@ -80,6 +80,7 @@ class LearnerFunction:
                 called_reference = True
 
         previous_profile = sys.getprofile()
+        watch_removed = False  # set when the function switches the watch off (sys.setprofile)
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
             warnings.simplefilter("always")
             # pyplot's reminder to close figures is not the learner's numerics (and re-running
@@ -91,6 +92,7 @@ class LearnerFunction:
                     try:
                         result = self.func(*args, **kwargs)
                     finally:
+                        watch_removed = sys.getprofile() is not watch
                         sys.setprofile(previous_profile)
             except _TooSlow:
                 self.last_output = output.getvalue()
@@ -104,11 +106,11 @@ class LearnerFunction:
                 raise
             except Exception as error:  # the learner's code raised: say where
                 self.last_output = output.getvalue()
-                if called_reference:
+                if called_reference or watch_removed:
                     self._fail_reference()
                 raise self._raised(error) from None
         self.last_output = output.getvalue()
-        if called_reference:
+        if called_reference or watch_removed:
             self._fail_reference()
         numpy_warnings = [w for w in caught if issubclass(w.category, RuntimeWarning)]
         if numpy_warnings:

@@ -117,6 +117,18 @@ def test_a_wrapper_around_the_reference_is_refused() -> None:
         run_checks("01", "relu", namespace)
 
 
+def test_switching_off_the_watch_to_call_the_reference_is_refused() -> None:
+    namespace = namespace_from("""
+        import sys
+        import solutions
+        def relu(Z):
+            sys.setprofile(None)
+            return solutions.relu(Z)
+    """)
+    with pytest.raises(CallsReferenceError):
+        run_checks("01", "relu", namespace)
+
+
 def test_earlier_stages_reference_functions_are_allowed() -> None:
     namespace = namespace_from("""
         from solutions.activations import relu, softmax
