@@ -1,6 +1,7 @@
 """How fast does the 784-10-10 network train? One run, the same data, side by side.
 
-    .venv/bin/python benchmarks/training_speed.py            # about a minute
+    .venv/bin/python benchmarks/training_speed.py                # about 30 seconds
+    .venv/bin/python benchmarks/training_speed.py --workers 1 2  # with threadpoolctl installed
     .venv/bin/python benchmarks/training_speed.py --help
 
 Full batch: seconds per gradient descent iteration at m = 59,000 (the original
@@ -11,7 +12,8 @@ notebook's training size) for
                  solutions.descent.gradient_descent's loop (forward_prop,
                  backward_prop, update_params, accuracy and loss for the history)
     reference    what `mnist-kit train --preset original` runs: one
-                 solutions.fast_training.gradient_descent_step, float32, chunked
+                 solutions.fast_training.FullBatchTrainer.step, float32 (with
+                 1 worker, or one per core when threadpoolctl is installed)
     torch        the same step in PyTorch on the CPU, by hand, float32
                  (benchmarks/torch_baseline.py; only when torch is installed)
 
@@ -49,6 +51,7 @@ import notebook_baseline
 from solutions.backprop import backward_prop, cross_entropy
 from solutions.commands.train import PRESETS
 from solutions.descent import get_accuracy, get_predictions, update_params
+from solutions import fast_training
 from solutions.fast_training import DEFAULT_CHUNK_SIZE, FullBatchTrainer, default_workers
 from solutions.forward import forward_prop, init_params
 from solutions.mnist_data import MnistDataError, load_mnist
@@ -246,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Full-batch gradient descent, 784-10-10, m = {args.m:,}: "
           f"median of {args.repeats} iterations after a warm-up")
     worker_counts = args.workers or [default_workers()]
+    if max(worker_counts) > 1 and fast_training.ThreadpoolController is None:
+        print("(several workers need threadpoolctl, which is not installed: timing 1 worker only)")
+        worker_counts = [1]
     with contextlib.ExitStack() as exit_stack:
         steps = full_batch_steps(X, Y, args.chunk_sizes, worker_counts, exit_stack)
         seconds = time_round_robin(steps, args.repeats)
