@@ -181,11 +181,10 @@ def full_batch_steps(
             def reference_step(params=params, trainer=trainer) -> None:
                 trainer.step(params, ALPHA, with_loss=True)
 
-            chunks = f"chunks of {chunk_size}" if chunk_size < Y.size else "no chunks"
-            label = f"reference ({workers} worker{'s' if workers > 1 else ''}, {chunks})"
-            if workers == default_workers() and chunk_size == DEFAULT_CHUNK_SIZE:
-                label = f"reference (float32, {workers} worker{'s' if workers > 1 else ''})"
-            steps[label] = reference_step
+            details = [f"{workers} worker{'s' if workers > 1 else ''}"]
+            if chunk_size != DEFAULT_CHUNK_SIZE:
+                details.append(f"chunks of {chunk_size}" if chunk_size < Y.size else "no chunks")
+            steps[f"reference (float32, {', '.join(details)})"] = reference_step
 
     if torch is not None:
         torch_state = dict(zip(("params", "X", "Y"), torch_baseline.to_tensors(init_params(seed=0), X, Y)))
