@@ -78,10 +78,12 @@ try:
 except ImportError:  # optional: without it, one worker (trick 5)
     ThreadpoolController = None
 
-#: Columns per chunk: the fastest of 2,048, 8,192, 16,384 and "all m" (within
-#: the noise of the last two) in benchmarks/training_speed.py on the README's
-#: machine, while keeping the buffers small (4 x 10 x 16,384 float32 = 2.6 MB).
-DEFAULT_CHUNK_SIZE = 16384
+#: Columns per chunk. In benchmarks/training_speed.py on the README's machine
+#: chunks of 2,048 were slower than 16,384, and those no faster than one chunk
+#: per worker (29,500 columns each with 2 workers at m = 59,000), so the
+#: default is large: one or two chunks per worker for MNIST, while the buffers
+#: stay bounded (4 x 10 x 32,768 float32 = 5.2 MB) however large m is.
+DEFAULT_CHUNK_SIZE = 32768
 
 #: Probabilities are clipped below at this value in the loss, as in
 #: solutions.backprop.cross_entropy.
