@@ -25,15 +25,18 @@ interrupted save never leaves a half-written file behind.
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from solutions.atomic_files import atomic_write
 from solutions.augmentation import random_shifts
 from backprop import backward_prop, cross_entropy
 from descent import get_accuracy, get_predictions, update_params
 from forward import forward_prop, init_params
+
+if TYPE_CHECKING:  # matplotlib is imported only when a plot is drawn (it is slow to import)
+    from matplotlib.figure import Figure
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
@@ -213,7 +216,7 @@ def load_params(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.nda
     return W1, b1, W2, b2
 
 
-def plot_history(history: dict[str, list[float]], path: str | os.PathLike | None = None) -> Figure:
+def plot_history(history: dict[str, list[float]], path: str | os.PathLike | None = None) -> "Figure":
     """Draw accuracy and loss curves from a training history.
 
     Two panels side by side: accuracy (left) and loss (right) against the
@@ -226,9 +229,12 @@ def plot_history(history: dict[str, list[float]], path: str | os.PathLike | None
         path: if given, the figure is also saved there as a PNG.
 
     Returns:
-        The matplotlib Figure (a notebook shows it inline when it is the last
-        value of a cell). It is built without pyplot, so it works with no display.
+        The matplotlib Figure. It is built without pyplot, so it works with no
+        display; in a notebook, run `%matplotlib inline` once and it shows inline
+        as the last value of a cell.
     """
+    from matplotlib.figure import Figure
+
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

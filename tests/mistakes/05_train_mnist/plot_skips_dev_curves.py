@@ -26,15 +26,18 @@ interrupted save never leaves a half-written file behind.
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from solutions.atomic_files import atomic_write
 from solutions.augmentation import random_shifts
 from backprop import backward_prop, cross_entropy
 from descent import get_accuracy, get_predictions, update_params
 from forward import forward_prop, init_params
+
+if TYPE_CHECKING:  # matplotlib is imported only when a plot is drawn (it is slow to import)
+    from matplotlib.figure import Figure
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
@@ -204,7 +207,7 @@ def load_params(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.nda
         return tuple(archive[name] for name in PARAM_NAMES)
 
 
-def plot_history(history: dict[str, list[float]], path: str | os.PathLike | None = None) -> Figure:
+def plot_history(history: dict[str, list[float]], path: str | os.PathLike | None = None) -> "Figure":
     """Draw accuracy and loss curves from a training history.
 
     Two panels side by side: accuracy (left) and loss (right) against the
@@ -217,9 +220,12 @@ def plot_history(history: dict[str, list[float]], path: str | os.PathLike | None
         path: if given, the figure is also saved there as a PNG.
 
     Returns:
-        The matplotlib Figure (a notebook shows it inline when it is the last
-        value of a cell). It is built without pyplot, so it works with no display.
+        The matplotlib Figure. It is built without pyplot, so it works with no
+        display; in a notebook, run `%matplotlib inline` once and it shows inline
+        as the last value of a cell.
     """
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(10, 4))
     accuracy_axes, loss_axes = figure.subplots(1, 2)
     for axes, key, title in ((accuracy_axes, "accuracy", "Accuracy"), (loss_axes, "loss", "Loss")):
