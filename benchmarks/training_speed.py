@@ -18,8 +18,8 @@ notebook's training size) for
                  (benchmarks/torch_baseline.py; only when torch is installed)
 
 each as the median (and the minimum) of --repeats timed iterations after one
-warm-up, taken round-robin so that a burst of load elsewhere on the machine
-hits every implementation alike, and as a speed-up over the notebook's code.
+warm-up, taken round-robin (in a new random order each round) so that a burst
+of load elsewhere on the machine hits every implementation alike, and as a speed-up over the notebook's code.
 
 Mini-batch: seconds per epoch of solutions.train_mnist.mini_batch_gradient_descent
 with the default `mnist-kit train` configuration (the "better" preset: batches of 32,
@@ -39,6 +39,7 @@ import argparse
 import contextlib
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -123,14 +124,21 @@ def benchmark_images(m: int) -> tuple[np.ndarray, np.ndarray, str]:
 def time_round_robin(
     steps: dict[str, Callable[[], object]], repeats: int
 ) -> dict[str, list[float]]:
-    """Seconds of each call: one warm-up call each, then `repeats` rounds of one call each."""
+    """Seconds of each call: one warm-up call each, then `repeats` rounds of one call each.
+
+    Each round calls the steps in a new random order (seeded), so that whatever
+    one step leaves behind (caches, threads) does not always fall on the same next one.
+    """
     for step in steps.values():
         step()
     seconds: dict[str, list[float]] = {name: [] for name in steps}
+    shuffler = random.Random(0)
     for _ in range(repeats):
-        for name, step in steps.items():
+        order = list(steps)
+        shuffler.shuffle(order)
+        for name in order:
             start = time.perf_counter()
-            step()
+            steps[name]()
             seconds[name].append(time.perf_counter() - start)
     return seconds
 
