@@ -12,8 +12,8 @@ notebook's training size) for
                  solutions.descent.gradient_descent's loop (forward_prop,
                  backward_prop, update_params, accuracy and loss for the history)
     reference    what `mnist-kit train --preset original` runs: one
-                 solutions.fast_training.FullBatchTrainer.step, float32 (with
-                 1 worker, or one per core when threadpoolctl is installed)
+                 solutions.fast_training.FullBatchTrainer.step, float32, 1 worker
+                 (--workers 1 2 adds the split between cores, with threadpoolctl)
     torch        the same step in PyTorch on the CPU, by hand, float32
                  (benchmarks/torch_baseline.py; only when torch is installed)
 
@@ -53,7 +53,7 @@ from solutions.backprop import backward_prop, cross_entropy
 from solutions.commands.train import PRESETS
 from solutions.descent import get_accuracy, get_predictions, update_params
 from solutions import fast_training
-from solutions.fast_training import DEFAULT_CHUNK_SIZE, FullBatchTrainer, default_workers
+from solutions.fast_training import DEFAULT_CHUNK_SIZE, FullBatchTrainer
 from solutions.forward import forward_prop, init_params
 from solutions.mnist_data import MnistDataError, load_mnist
 from solutions.train_mnist import mini_batch_gradient_descent
@@ -247,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--workers", type=int, nargs="+", default=None,
-        help=f"time the reference with these worker counts (default {default_workers()}, "
-        "the number mnist-kit train uses here; several need threadpoolctl)",
+        help="time the reference with these worker counts (default 1, as mnist-kit train; "
+        "several need threadpoolctl)",
     )
     parser.add_argument("--skip-minibatch", action="store_true", help="only the full-batch table")
     args = parser.parse_args(argv)
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Full-batch gradient descent, 784-10-10, m = {args.m:,}: "
           f"median of {args.repeats} iterations after a warm-up")
-    worker_counts = args.workers or [default_workers()]
+    worker_counts = args.workers or [1]
     if max(worker_counts) > 1 and fast_training.ThreadpoolController is None:
         print("(several workers need threadpoolctl, which is not installed: timing 1 worker only)")
         worker_counts = [1]

@@ -52,8 +52,9 @@ step at m = 59,000 several times faster than the float64 textbook form
    cut into one contiguous part per core, each part is worked through chunk
    by chunk by its own Python thread (NumPy and BLAS release the GIL) with a
    single-threaded BLAS, and the parts' gradients are added up at the end.
-   Limiting BLAS to one thread needs the small package threadpoolctl; without
-   it everything runs in one thread, with the BLAS's own threads.
+   Limiting BLAS to one thread needs the small package threadpoolctl, so this
+   is optional (workers=2); by default one thread works through all columns,
+   with the BLAS's own threads.
 
 6. Blank pixels left out. A pixel that is 0 in every training image (MNIST's
    border) contributes nothing to W1 X, and its column of dW1 = dZ1 X^T is 0:
@@ -66,7 +67,6 @@ gradients and parameters match them on several shapes.
 
 import contextlib
 import dataclasses
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -242,13 +242,6 @@ def full_batch_gradients(
     return (dW1_T.T, db1, dW2, db2), StepResult(correct=correct, loss=loss)
 
 
-def default_workers() -> int:
-    """Worker threads to use: one per core when threadpoolctl can make BLAS single-threaded, else 1."""
-    if ThreadpoolController is None:
-        return 1
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
 _blas_controller = None
 
 
@@ -287,7 +280,7 @@ class FullBatchTrainer:
         n_hidden: int = 10,
         n_out: int = 10,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        workers: int | None = None,
+        workers: int = 1,
     ) -> None:
         """Check and convert the data, split the columns, allocate the buffers.
 
@@ -295,14 +288,16 @@ class FullBatchTrainer:
             X: (n_in, m) inputs.   Y: (m,) integer labels in [0, n_out).
             n_hidden, n_out: the network's layer sizes (10, 10).
             chunk_size: columns processed at once by each worker.
-            workers: threads to split the columns between (default: default_workers());
-                more than one needs threadpoolctl.
+            workers: threads to split the columns between (trick 5); more than
+                one needs threadpoolctl. The default, 1, runs like the textbook form,
+                with the BLAS's own threads: measured here, 2 workers were faster
+                at best and under heavy load, but slower by the median on a lightly
+                loaded machine (README, "Speed").
 
         Raises:
             ValueError: X, Y, chunk_size or workers are not valid (the message says why).
         """
         check_training_data(X, Y, n_out)
-        workers = default_workers() if workers is None else workers
         for name, value in (("chunk_size", chunk_size), ("workers", workers)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -410,7 +405,7 @@ def fast_gradient_descent(
     history: dict[str, list[float]] | None = None,
     print_every: int = 10,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Full-batch gradient descent like solutions.descent.gradient_descent, faster.
 
