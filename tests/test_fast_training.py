@@ -216,6 +216,41 @@ def test_an_all_blank_X_trains_the_biases_only(no_threadpoolctl):
     assert_close_to_reference(gradients, expected, NAMES, "an all-zero X")
 
 
+def test_the_workers_run_with_blas_held_to_one_thread_and_only_while_they_run(monkeypatch):
+    # A stand-in for threadpoolctl that records when the limit is on.
+    limit_on = []
+
+    @contextlib.contextmanager
+    def recording_limit():
+        limit_on.append(True)
+        yield
+        limit_on.append(False)
+
+    monkeypatch.setattr(solutions.fast_training, "ThreadpoolController", object)
+    monkeypatch.setattr(solutions.fast_training, "one_blas_thread", recording_limit)
+    X, Y = mnist_like(30, 40, seed=16)
+    params = as_float32(init_params(30, 10, 10, seed=16))
+    with FullBatchTrainer(X, Y, chunk_size=8, workers=2) as trainer:
+        trainer.step(params, 0.1)
+        trainer.step(params, 0.1)
+        assert limit_on == [True, False, True, False], "each step turns the limit on, then off again"
+    with FullBatchTrainer(X, Y, chunk_size=8, workers=1) as trainer:
+        trainer.step(params, 0.1)
+    assert len(limit_on) == 4, "one worker leaves the BLAS threads alone"
+
+
+def test_with_threadpoolctl_blas_keeps_its_threads_outside_the_steps():
+    threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl is optional")
+    blas_threads = lambda: [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    before = blas_threads()
+    X, Y = mnist_like(30, 40, seed=17)
+    with FullBatchTrainer(X, Y, chunk_size=8, workers=2) as trainer:
+        trainer.step(as_float32(init_params(30, 10, 10, seed=17)), 0.1)
+        assert blas_threads() == before
+        with solutions.fast_training.one_blas_thread():
+            assert set(blas_threads()) <= {1}
+
+
 def test_several_workers_need_the_with_block(no_threadpoolctl):
     X, Y = mnist_like(20, 10, seed=11)
     trainer = FullBatchTrainer(X, Y, n_hidden=10, workers=2)
