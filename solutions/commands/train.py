@@ -5,8 +5,10 @@ Two presets of the same 784-10-10 network:
     better    (default) mini_batch_gradient_descent: He init, 60 epochs of
               batches of 32, alpha 0.1 falling to 0.01, weight decay 1e-3,
               images shifted by up to a pixel each epoch.
-    original  the notebook's gradient_descent as it is: uniform init,
-              alpha 0.1, 500 full-batch iterations.
+    original  the notebook's configuration: uniform init, alpha 0.1, 500
+              full-batch iterations, run by fast_gradient_descent (the
+              same steps as solutions.descent.gradient_descent, in float32
+              chunks; see solutions/fast_training.py).
 
 The first --dev images (default 500) are held out as a dev set, as the original
 notebook held out 1,000: they give the dev curves and the dev accuracy. The
