@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from toy_problems import separable_problem
 
 from solutions import (
     backward_prop,
@@ -222,15 +223,6 @@ def test_predictions_and_accuracy_by_hand():
     accuracy = get_accuracy(predictions, np.array([1, 1, 1]))
     assert isinstance(accuracy, float)
     assert accuracy == pytest.approx(2 / 3)
-
-
-def separable_problem(m=200, seed=0):
-    """784-pixel inputs whose label is readable from a few pixels: descent must learn it."""
-    rng = np.random.default_rng(seed)
-    Y = rng.integers(0, 10, size=m)
-    X = rng.uniform(0, 0.1, size=(784, m))
-    X[Y * 70, np.arange(m)] = 1.0
-    return X, Y
 
 
 def test_gradient_descent_learns_and_reports_like_the_original(capsys):

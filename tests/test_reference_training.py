@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import pytest
+from toy_problems import separable_problem
 
 from solutions import (
     evaluate,
@@ -20,15 +21,6 @@ from solutions.atomic_files import atomic_write
 from solutions.augmentation import random_shifts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def separable_problem(m=300, seed=0):
-    """784-pixel inputs whose label is readable from one bright pixel."""
-    rng = np.random.default_rng(seed)
-    Y = rng.integers(0, 10, size=m)
-    X = rng.uniform(0, 0.1, size=(784, m))
-    X[Y * 70, np.arange(m)] = 1.0
-    return X, Y
 
 
 @pytest.mark.parametrize("m, batch_size", [(10, 3), (9, 3), (1, 5), (5, 5)])
@@ -58,7 +50,7 @@ def test_make_predictions_and_evaluate_by_hand():
 
 
 def test_mini_batch_descent_learns_and_records_history(capsys):
-    X, Y = separable_problem()
+    X, Y = separable_problem(m=300)
     X_dev, Y_dev = separable_problem(m=100, seed=1)
     history = {}
     params = mini_batch_gradient_descent(
