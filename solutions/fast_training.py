@@ -72,6 +72,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .forward import init_params
+from .train_mnist import evaluate
 
 try:
     from threadpoolctl import ThreadpoolController
@@ -403,6 +404,8 @@ def fast_gradient_descent(
     *,
     seed: int | None = None,
     history: dict[str, list[float]] | None = None,
+    X_dev: np.ndarray | None = None,
+    Y_dev: np.ndarray | None = None,
     print_every: int = 10,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     workers: int = 1,
@@ -427,6 +430,10 @@ def fast_gradient_descent(
         history: if a dict is given, the accuracy and cross-entropy loss of every
             iteration's forward pass are appended to history["accuracy"] and
             history["loss"] (lists created when missing).
+        X_dev: (n_in, m_dev) held-out inputs.   Y_dev: (m_dev,) their labels.
+            With history, the dev accuracy and loss of the same parameters (those
+            the iteration starts from) go to history["dev_accuracy"] and
+            history["dev_loss"], so the train and dev curves line up.
         print_every: how often to print a progress line.
         chunk_size: columns processed at once (any value >= 1 gives the same
             results up to rounding; it only changes the speed).
@@ -443,6 +450,10 @@ def fast_gradient_descent(
         m = trainer.Y.size
         params = tuple(p.astype(np.float32) for p in init_params(trainer.n_in, 10, 10, seed=seed))
         for i in range(iterations):
+            if history is not None and X_dev is not None and Y_dev is not None:
+                dev_accuracy, dev_loss = evaluate(*params, X_dev, Y_dev)  # before the step, like the train figures
+                history.setdefault("dev_accuracy", []).append(dev_accuracy)
+                history.setdefault("dev_loss", []).append(dev_loss)
             result = trainer.step(params, alpha, with_loss=history is not None)
             accuracy = result.correct / m
             if history is not None:

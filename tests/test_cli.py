@@ -185,3 +185,35 @@ def test_ctrl_c_during_training_exits_cleanly_without_weights(tmp_path):
     assert_one_line_error(result, "interrupted")
     assert not (tmp_path / "w.npz").exists(), "an interrupted run must not save weights"
     assert leftover_partial_files(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "preset_args, step",
+    [(["--preset", "original", "--iterations", "3"], "iteration"), (["--epochs", "2"], "epoch")],
+)
+def test_training_curves_show_train_and_dev_over_the_right_steps(
+    tmp_path, monkeypatch, capsys, preset_args, step
+):
+    import solutions.commands.train as train_command
+    from solutions.cli import main
+
+    drawn = []
+    real_save_png = train_command.save_png
+
+    def record(figure, path):
+        drawn.append(figure)
+        return real_save_png(figure, path)
+
+    monkeypatch.setattr(train_command, "save_png", record)
+    monkeypatch.delenv("MNIST_KIT_DATA", raising=False)
+    monkeypatch.setenv("MNIST_KIT_CACHE", str(tmp_path / "empty-cache"))
+    status = main(["train", *preset_args, "--data", str(SAMPLE), "--weights",
+                   str(tmp_path / "w.npz"), "--plots", str(tmp_path / "plots")])
+    capsys.readouterr()
+    assert status == 0
+    (curves,) = drawn
+    for axes in curves.axes:  # accuracy and loss panels
+        assert axes.get_xlabel() == step
+        assert [line.get_label() for line in axes.lines] == ["train", "dev"]
+        steps_plotted = len(axes.lines[0].get_xdata())
+        assert steps_plotted == int(preset_args[-1])

@@ -287,6 +287,23 @@ def test_fast_gradient_descent_trains_like_gradient_descent(chunk_size, workers,
     np.testing.assert_allclose(history["loss"], expected_history["loss"], rtol=RELATIVE_TOLERANCE)
 
 
+def test_fast_gradient_descent_records_dev_curves_of_the_parameters_each_iteration_starts_from():
+    X, Y = mnist_like(784, 200, seed=10)
+    X_dev, Y_dev = mnist_like(784, 50, seed=11)
+    history: dict[str, list[float]] = {}
+    fast_gradient_descent(X, Y, 0.1, 4, seed=3, history=history, X_dev=X_dev, Y_dev=Y_dev, print_every=0)
+    assert {key: len(values) for key, values in history.items()} == {
+        "accuracy": 4, "loss": 4, "dev_accuracy": 4, "dev_loss": 4}
+    # iteration 0 starts from init_params(seed=3): its dev figures are that network's, in float64
+    W1, b1, W2, b2 = init_params(784, 10, 10, seed=3)
+    A2 = forward_prop(W1, b1, W2, b2, X_dev)[3]
+    assert history["dev_accuracy"][0] == get_accuracy(get_predictions(A2), Y_dev)
+    assert history["dev_loss"][0] == pytest.approx(cross_entropy(A2, Y_dev), rel=RELATIVE_TOLERANCE)
+    # and the train figures of iteration 0 come from the same parameters
+    A2_train = forward_prop(W1, b1, W2, b2, X)[3]
+    assert history["accuracy"][0] == get_accuracy(get_predictions(A2_train), Y)
+
+
 def test_fast_gradient_descent_is_silent_with_print_every_zero_and_needs_no_history(capsys):
     X, Y = mnist_like(784, 10, seed=8)
     W1, b1, W2, b2 = fast_gradient_descent(X, Y, 0.1, 3, seed=0, print_every=0)

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..fast_training import fast_gradient_descent
 from ..mnist_data import MnistData, MnistDataNotFound, load_mnist
-from ..pictures import plot_confusion_matrix, plot_hidden_units, plot_prediction_grid
+from ..pictures import plot_confusion_matrix, plot_hidden_units, plot_prediction_grid, save_png
 from ..train_mnist import evaluate, make_predictions, mini_batch_gradient_descent, plot_history
 from ..train_mnist import save_params
 from . import CommandError
@@ -219,7 +219,8 @@ def train_network(
     units, nothing else) goes through fast_gradient_descent (gradient_descent's
     steps, in float32 chunks), which prints the notebook's
     "Iteration: 250  Accuracy: 0.793" lines; everything else through
-    mini_batch_gradient_descent, which also records the dev curves.
+    mini_batch_gradient_descent. Both record the dev curves when X_dev is given
+    (per iteration and per epoch respectively).
 
     Args:
         X: (784, m) training images.   Y: (m,) labels.
@@ -230,7 +231,8 @@ def train_network(
     """
     if runs_as_original(config):
         # the same steps as solutions.descent.gradient_descent, in float32 chunks (see fast_training)
-        return fast_gradient_descent(X, Y, config.alpha, config.epochs, seed=seed, history=history)
+        return fast_gradient_descent(X, Y, config.alpha, config.epochs, seed=seed, history=history,
+                                     X_dev=X_dev, Y_dev=Y_dev)
     batch_size = Y.size if config.batch_size == FULL_BATCH else config.batch_size
     return mini_batch_gradient_descent(
         X, Y, config.alpha, config.epochs, batch_size, seed=seed, n_hidden=config.n_hidden,
@@ -266,12 +268,19 @@ def save_plots(
     params: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     X: np.ndarray,
     Y: np.ndarray,
+    step: str = "epoch",
 ) -> list[Path]:
-    """Write curves, a prediction grid, a confusion matrix (on X, Y) and the hidden units as PNGs."""
+    """Write curves, a prediction grid, a confusion matrix (on X, Y) and the hidden units as PNGs.
+
+    `step` names the curves' x axis: "epoch", or "iteration" for full-batch descent.
+    """
     W1 = params[0]
     predictions = make_predictions(X, *params)
     curves, grid, confusion, hidden = (folder / name for name in PLOT_FILES)
-    plot_history(history, curves)
+    curves_figure = plot_history(history)
+    for axes in curves_figure.axes:
+        axes.set_xlabel(step)
+    save_png(curves_figure, curves)
     plot_prediction_grid(X, Y, *params, path=grid)
     plot_confusion_matrix(predictions, Y, path=confusion)
     plot_hidden_units(W1, path=hidden)
@@ -334,6 +343,7 @@ def run(args: argparse.Namespace) -> int:
             X_shown, Y_shown = X_dev, Y_dev
         else:
             X_shown, Y_shown = X, Y
-        written = save_plots(args.plots, history, params, X_shown, Y_shown)
+        step = "iteration" if runs_as_original(config) else "epoch"
+        written = save_plots(args.plots, history, params, X_shown, Y_shown, step)
         print(f"Saved plots to {args.plots}: {', '.join(path.name for path in written)}")
     return 0
