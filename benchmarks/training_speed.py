@@ -200,6 +200,22 @@ def full_batch_steps(
                 details.append(f"chunks of {chunk_size}" if chunk_size < Y.size else "no chunks")
             steps[f"reference (float32, {', '.join(details)})"] = reference_step
 
+    # Not an implementation: only the two products with X that every step needs,
+    # W1 X and X dZ1^T, in float32 without the blank rows (what the reference
+    # multiplies). No full-batch step can be faster than this row, so
+    # notebook / floor bounds the speed-up that any float32 BLAS version can reach.
+    rng = np.random.default_rng(0)
+    W1_used = rng.normal(scale=0.05, size=(10, used_rows.size)).astype(np.float32)
+    dZ1 = rng.normal(size=(10, Y.size)).astype(np.float32)
+    Z1 = np.empty_like(dZ1)
+    dW1_T = np.empty((used_rows.size, 10), np.float32)
+
+    def products_only() -> None:
+        np.matmul(W1_used, X_used, out=Z1)
+        np.matmul(X_used, dZ1.T, out=dW1_T)
+
+    steps["floor: W1 X and X dZ1^T only"] = products_only
+
     if torch is not None:
         torch_state = dict(zip(("params", "X", "Y"), torch_baseline.to_tensors(init_params(seed=0), X, Y)))
 
