@@ -194,24 +194,24 @@ def test_ctrl_c_during_training_exits_cleanly_without_weights(tmp_path):
 def test_training_curves_show_train_and_dev_over_the_right_steps(
     tmp_path, monkeypatch, capsys, preset_args, step
 ):
-    import solutions.commands.train as train_command
+    import solutions.pictures as pictures
     from solutions.cli import main
 
     drawn = []
-    real_save_png = train_command.save_png
+    real_save_png = pictures.save_png
 
-    def record(figure, path):
-        drawn.append(figure)
-        return real_save_png(figure, path)
+    def record(figure, path, *args, **kwargs):
+        drawn.append((figure, path))
+        return real_save_png(figure, path, *args, **kwargs)
 
-    monkeypatch.setattr(train_command, "save_png", record)
+    monkeypatch.setattr(pictures, "save_png", record)
     monkeypatch.delenv("MNIST_KIT_DATA", raising=False)
     monkeypatch.setenv("MNIST_KIT_CACHE", str(tmp_path / "empty-cache"))
     status = main(["train", *preset_args, "--data", str(SAMPLE), "--weights",
                    str(tmp_path / "w.npz"), "--plots", str(tmp_path / "plots")])
     capsys.readouterr()
     assert status == 0
-    (curves,) = drawn
+    (curves,) = [figure for figure, path in drawn if str(path).endswith("curves.png")]
     for axes in curves.axes:  # accuracy and loss panels
         assert axes.get_xlabel() == step
         assert [line.get_label() for line in axes.lines] == ["train", "dev"]

@@ -10,12 +10,6 @@ import argparse
 from pathlib import Path
 
 from ..mnist_data import MnistData, MnistDataNotFound, load_mnist
-from ..pictures import (
-    plot_confusion_matrix,
-    plot_hidden_units,
-    plot_prediction_grid,
-    show_prediction,
-)
 from ..train_mnist import make_predictions
 from ..weights_file import read_weights
 from . import CommandError
@@ -71,6 +65,10 @@ def default_out(picture: str, index: int) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Draw the picture asked for and save it."""
+    # matplotlib is imported only by the commands that draw: `mnist-kit hint` and the
+    # other commands build the same parser and should not wait for it.
+    from ..pictures import plot_confusion_matrix, plot_hidden_units, plot_prediction_grid, show_prediction
+
     W1, b1, W2, b2 = read_weights(args.weights)
     out = args.out if args.out is not None else default_out(args.picture, args.index)
     if out.is_dir():

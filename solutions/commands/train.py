@@ -25,7 +25,6 @@ import numpy as np
 
 from ..fast_training import fast_gradient_descent
 from ..mnist_data import MnistData, MnistDataNotFound, load_mnist
-from ..pictures import plot_confusion_matrix, plot_hidden_units, plot_prediction_grid, save_png
 from ..train_mnist import evaluate, make_predictions, mini_batch_gradient_descent, plot_history
 from ..train_mnist import save_params
 from . import CommandError
@@ -274,6 +273,9 @@ def save_plots(
 
     `step` names the curves' x axis: "epoch", or "iteration" for full-batch descent.
     """
+    # matplotlib is imported only when pictures are drawn (see show.run).
+    from ..pictures import plot_confusion_matrix, plot_hidden_units, plot_prediction_grid, save_png
+
     W1 = params[0]
     predictions = make_predictions(X, *params)
     curves, grid, confusion, hidden = (folder / name for name in PLOT_FILES)
