@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from solutions.atomic_files import atomic_write
+from kit_helpers import atomic_write
 
 from .notebooks import generated_files as course_files
 from .stages import EXERCISES_DIR, REPO_ROOT, STAGES

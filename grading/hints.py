@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from solutions.atomic_files import atomic_write
+from kit_helpers import atomic_write
 
 from .stages import STAGES, Stage
 from .stubs import render_learner_file, split_solution_blocks

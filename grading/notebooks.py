@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from solutions.atomic_files import atomic_write
+from kit_helpers import atomic_write
 
 from .stages import REPO_ROOT, STAGES, Stage, get_stage
 from .stubs import MarkerError, split_solution_blocks

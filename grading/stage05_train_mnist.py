@@ -345,7 +345,7 @@ def replaces_atomically(save_params: LearnerFunction) -> None:
         leftovers = sorted(p.name for p in Path(folder).iterdir() if p.name != "weights.npz")
         if leftovers:
             save_params.fail(f"files were left behind: {leftovers}.",
-                             hint="write through solutions.atomic_files.atomic_write(path)")
+                             hint="write through kit_helpers.atomic_write(path)")
         with np.load(path) as archive:
             if not np.array_equal(archive["W1"], params[0]):
                 save_params.fail("saving again did not replace the old parameters.")

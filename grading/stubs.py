@@ -16,10 +16,10 @@ imports (see below) and puts a header on top.
 
 Imports: the stage modules import each other relatively (`from .activations import
 relu`); in the learner's folder these become plain imports (`from activations
-import relu`), which the grading harness resolves. Relative imports of helper
-modules that are not stages (`from .atomic_files import atomic_write`) become
-absolute imports from the installed reference package (`from solutions.atomic_files
-import atomic_write`).
+import relu`), which the grading harness resolves. Helpers that are not stages are
+imported absolutely from `kit_helpers` (`from kit_helpers import atomic_write`), the
+same in the reference and in the learner's file; a relative import of anything but
+a stage module is refused, so no learner file is ever pointed into `solutions`.
 """
 
 import re
@@ -120,12 +120,19 @@ def stub_message(stage: Stage, function: str | None) -> str:
 
 
 def rewrite_imports(source: str) -> str:
-    """Relative stage imports -> plain imports; relative helper imports -> `solutions.` imports."""
+    """Relative stage imports -> plain imports (`from .activations` -> `from activations`).
+
+    Raises:
+        MarkerError: a relative import of a module that is not a stage (helpers come
+            from `kit_helpers`, imported absolutely).
+    """
 
     def rewrite(match: re.Match[str]) -> str:
         module = match["module"]
-        target = module if module in STAGE_BY_MODULE else f"solutions.{module}"
-        return f"{match['indent']}from {target} import"
+        if module not in STAGE_BY_MODULE:
+            raise MarkerError(f"`from .{module} import ...`: a stage module imports only other stages "
+                              f"relatively; import helpers absolutely, e.g. `from kit_helpers import ...`")
+        return f"{match['indent']}from {module} import"
 
     return _RELATIVE_IMPORT.sub(rewrite, source)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from .atomic_files import atomic_write
+from kit_helpers import atomic_write
 from .notebook_figure import NotebookFigure
 from .train_mnist import make_predictions
 

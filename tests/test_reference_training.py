@@ -17,8 +17,8 @@ from solutions import (
     plot_history,
     save_params,
 )
-from solutions.atomic_files import atomic_write
-from solutions.augmentation import random_shifts
+from kit_helpers import atomic_write
+from kit_helpers import random_shifts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

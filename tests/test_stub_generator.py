@@ -12,7 +12,7 @@ from grading.stubs import (MarkerError, SolutionBlock, render_learner_file, repl
 SOURCE = '''import numpy as np
 
 from .activations import relu
-from .atomic_files import atomic_write
+from kit_helpers import atomic_write
 
 
 def f(x):
@@ -66,8 +66,13 @@ def test_replace_solution_blocks_uses_the_replacement() -> None:
 def test_imports_of_stages_become_plain_and_helpers_absolute() -> None:
     text = rewrite_imports(SOURCE)
     assert "from activations import relu\n" in text
-    assert "from solutions.atomic_files import atomic_write\n" in text
+    assert "from kit_helpers import atomic_write\n" in text
     assert "import numpy as np\n" in text
+
+
+def test_a_relative_import_of_a_helper_is_refused() -> None:
+    with pytest.raises(MarkerError, match=r"from \.atomic_files import.*kit_helpers"):
+        rewrite_imports("from .atomic_files import atomic_write\n")
 
 
 def test_stub_names_stage_and_function_and_keeps_the_rest() -> None:

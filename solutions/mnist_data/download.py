@@ -4,7 +4,7 @@ For each file: if the cache already holds it and its SHA-256 is right, nothing
 is fetched. Otherwise (a wrong file in the cache is deleted first) each mirror
 is tried in turn. The body is streamed into a temporary ``.part`` file beside
 the target while its SHA-256 is computed; only a complete body whose sum is the
-official one is renamed into place (solutions.atomic_files.atomic_write). A
+official one is renamed into place (kit_helpers.atomic_write). A
 short body, a wrong sum, a network error or an interrupt (Ctrl-C) deletes the
 ``.part`` file, so the cache never holds a partial or unverified file (one
 left by a process killed outright is removed by the next download).
@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ..atomic_files import atomic_write
+from kit_helpers import atomic_write
 from .errors import MnistDataError
 from .locate import default_cache_dir
 

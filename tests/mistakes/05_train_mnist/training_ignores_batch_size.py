@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from solutions.atomic_files import atomic_write
-from solutions.augmentation import random_shifts
+from kit_helpers import atomic_write, random_shifts
 from backprop import backward_prop, cross_entropy
 from descent import get_accuracy, get_predictions, update_params
 from forward import forward_prop, init_params
@@ -134,7 +133,7 @@ def mini_batch_gradient_descent(
             small careful steps at the end); otherwise it stays alpha.
         weight_decay: L2 regularisation strength (0 for none).
         augment: if True, each epoch trains on random_shifts(X, rng): every
-            image moved by up to one pixel (see solutions/augmentation.py).
+            image moved by up to one pixel (see kit_helpers/augmentation.py).
         history: optional dict that receives the per-epoch figures.
         X_dev: (n_in, m_dev) held-out inputs.   Y_dev: (m_dev,) their labels.
         print_every: how often to print a progress line.
@@ -179,7 +178,7 @@ def save_params(
     """Save the four parameters to a .npz file, atomically.
 
     Writes arrays named W1, b1, W2, b2 with np.savez inside
-    solutions.atomic_files.atomic_write(path), so readers see either the old
+    kit_helpers.atomic_write(path), so readers see either the old
     file or the complete new one, never a partial write.
 
     Args:
