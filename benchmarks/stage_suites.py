@@ -26,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from grading.stages import EXERCISES_DIR, STAGES  # noqa: E402
-from grading.stubs import render_learner_file  # noqa: E402
+from grading.build.stubs import render_learner_file  # noqa: E402
 
 
 def copy_exercises(folder: Path, *, solved: bool) -> Path:

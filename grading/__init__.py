@@ -13,10 +13,10 @@ the learner. See ARCHITECTURE.md, "Grading API".
 """
 
 from .errors import CallsReferenceError, GradingError, LearnerFileError, NotWrittenYet
-from .harness import load_learner_module
-from .registry import Check, checks_for, list_checks, run_checks
+from .running.loading import load_learner_module
+from .checks.registry import Check, checks_for, list_checks, run_checks
 from .stages import STAGES, Stage, get_stage
-from .stubs import SolutionBlock, render_learner_file, split_solution_blocks
+from .build.stubs import SolutionBlock, render_learner_file, split_solution_blocks
 
 __all__ = [
     "CallsReferenceError",

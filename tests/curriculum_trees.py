@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grading.stages import EXERCISES_DIR, STAGES, Stage, get_stage
-from grading.stubs import render_learner_file
+from grading.build.stubs import render_learner_file
 
 TESTS_DIR = Path(__file__).resolve().parent
 MISTAKES_DIR = TESTS_DIR / "mistakes"

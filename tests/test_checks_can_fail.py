@@ -13,7 +13,7 @@ import pytest
 from curriculum_trees import MISTAKES_DIR, make_tree, solved_text
 
 from grading import GradingError, get_stage, list_checks, load_learner_module
-from grading.learner import LearnerFunction
+from grading.running.learner_function import LearnerFunction
 
 
 def _mistakes() -> list[Path]:

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from grading.stages import STAGES, Stage
-from grading.stubs import SolutionBlock, split_solution_blocks
+from grading.build.stubs import SolutionBlock, split_solution_blocks
 
 HINT = re.compile(r"^## Hint (\d+)\b", re.MULTILINE)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from grading import notebooks
-from grading.notebooks import POINTS, NotebookSourceError, build_notebook, module_parts, notebook_path
+from grading.build import notebooks
+from grading.build.notebooks import POINTS, NotebookSourceError, build_notebook, module_parts, notebook_path
 from grading.stages import REPO_ROOT, STAGES, get_stage
-from grading.stubs import MarkerError
+from grading.build.stubs import MarkerError
 from notebook_runner import run_cells
 
 COURSE = REPO_ROOT / "grader"
@@ -41,7 +41,7 @@ def committed(stage) -> dict:
 # ----------------------------------------------------------------------------- generated files
 def test_committed_notebooks_and_points_table_are_up_to_date() -> None:
     stale = [str(path.relative_to(REPO_ROOT)) for path in notebooks.outdated_files()]
-    assert not stale, f"out of date: {stale} - run python -m grading.notebooks"
+    assert not stale, f"out of date: {stale} - run python -m grading.build.notebooks"
 
 
 def test_check_mode_reports_a_stale_notebook_and_writing_fixes_it(tmp_path: Path, capsys) -> None:
@@ -255,17 +255,18 @@ def test_every_test_cell_passes_quietly_on_the_reference_and_fails_on_the_stubs(
 
 
 PATCH_THE_CHECKS = """\
-import grading, grading.notebook_checks, grading.registry
+import grading, grading.frontends.notebook_checks, grading.checks.registry
 def notebook_checks(*args, **kwargs):
     return ["all good"]
-grading.run_checks = grading.registry.run_checks = notebook_checks
-grading.notebook_checks.notebook_checks = notebook_checks
+grading.run_checks = grading.checks.registry.run_checks = notebook_checks
+grading.frontends.notebook_checks.notebook_checks = notebook_checks
 """
 SHADOW_THE_CHECKS = """\
 import os, sys
-os.makedirs("grading", exist_ok=True)
+os.makedirs("grading/frontends", exist_ok=True)
 open("grading/__init__.py", "w").close()
-with open("grading/notebook_checks.py", "w") as file:
+open("grading/frontends/__init__.py", "w").close()
+with open("grading/frontends/notebook_checks.py", "w") as file:
     file.write("def notebook_checks(*args, **kwargs):\\n    return ['all good']\\n")
 sys.path.insert(0, os.getcwd())
 """
@@ -279,12 +280,12 @@ def with_cell_after_setup(notebook: dict, code: str) -> dict:
 
 
 def with_naive_imports(notebook: dict) -> dict:
-    """The test cells with a plain `from grading.notebook_checks import notebook_checks` instead."""
+    """The test cells with a plain `from grading.frontends.notebook_checks import notebook_checks` instead."""
     copy = json.loads(json.dumps(notebook))
     for cell in copy["cells"]:
         if cell["id"].endswith("_tests"):
             text = source_of(cell).replace(notebooks.TEST_CELL_IMPORT,
-                                           "from grading.notebook_checks import notebook_checks\n")
+                                           "from grading.frontends.notebook_checks import notebook_checks\n")
             assert "del sys.modules" not in text
             cell["source"] = text
     return copy

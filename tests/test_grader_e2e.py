@@ -42,9 +42,9 @@ from pathlib import Path
 
 import pytest
 
-from grading.notebooks import POINTS
+from grading.build.notebooks import POINTS
 from grading.stages import REPO_ROOT, STAGES, get_stage
-from grading.stubs import SolutionBlock, split_solution_blocks
+from grading.build.stubs import SolutionBlock, split_solution_blocks
 from notebook_runner import run_cells
 
 pytest.importorskip("nbgrader", reason="nbgrader is not installed: pip install -e '.[grader]'")
@@ -208,11 +208,11 @@ def submissions(release: Path) -> dict[str, dict[str, dict]]:
     fill(hacker, "relu_deriv", "    get_ipython().displayhook('all good')\n    return Z\n")
     fill(hacker, "softmax", "    import sys\n    sys.displayhook(1000)\n    return Z\n")
     hacker["cells"].insert(3, new_code_cell(
-        "import grading, grading.notebook_checks, grading.registry\n"
+        "import grading, grading.frontends.notebook_checks, grading.checks.registry\n"
         "def notebook_checks(*args, **kwargs):\n    return ['all good']\n"
         "def run_checks(*args, **kwargs):\n    return ['all good']\n"
-        "grading.run_checks = grading.registry.run_checks = run_checks\n"
-        "grading.notebook_checks.notebook_checks = notebook_checks\n"
+        "grading.run_checks = grading.checks.registry.run_checks = run_checks\n"
+        "grading.frontends.notebook_checks.notebook_checks = notebook_checks\n"
         "import os\n"
         "os.makedirs('grading', exist_ok=True)\n"
         "open('grading/__init__.py', 'w').close()\n"
@@ -307,7 +307,7 @@ class Course:
 def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
     started = time.monotonic()
     course = Course(tmp_path_factory.mktemp("nbgrader"))
-    probe = subprocess.run([sys.executable, "-c", "import grading.notebook_checks"], cwd=course.home,
+    probe = subprocess.run([sys.executable, "-c", "import grading.frontends.notebook_checks"], cwd=course.home,
                            env=course.env, capture_output=True, text=True)
     if probe.returncode != 0:
         pytest.fail("the kernel's Python cannot import grading outside the repository: reinstall the kit "

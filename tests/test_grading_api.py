@@ -249,18 +249,18 @@ def test_an_error_while_loading_names_the_line(tmp_path: Path) -> None:
 
 
 def test_a_missing_mnist_sample_is_a_clear_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import grading.fixtures
+    import grading.checks.fixtures
 
     tree = make_tree(tmp_path) / "exercises"
     module = load_learner_module("05", exercises_dir=tree)
-    monkeypatch.setattr(grading.fixtures, "SAMPLE_PATH", tmp_path / "gone.csv.gz")
-    grading.fixtures.mnist_images.cache_clear()
+    monkeypatch.setattr(grading.checks.fixtures, "SAMPLE_PATH", tmp_path / "gone.csv.gz")
+    grading.checks.fixtures.mnist_images.cache_clear()
     try:
         with pytest.raises(GradingError, match=r"cannot train: the bundled MNIST sample .*gone.csv.gz is missing "
                                                r"\(restore it with `git checkout data/`\)"):
             run_checks("05", "mini_batch_gradient_descent", module)
     finally:
-        grading.fixtures.mnist_images.cache_clear()
+        grading.checks.fixtures.mnist_images.cache_clear()
 
 
 def test_pyplots_reminder_to_close_figures_is_not_a_numpy_warning(capfd: pytest.CaptureFixture) -> None:
@@ -277,9 +277,9 @@ def test_pyplots_reminder_to_close_figures_is_not_a_numpy_warning(capfd: pytest.
 
 
 def test_an_endless_loop_is_stopped_and_explained(monkeypatch: pytest.MonkeyPatch) -> None:
-    import grading.learner
+    import grading.running.learner_function
 
-    monkeypatch.setattr(grading.learner, "CALL_TIME_LIMIT", 0.3)
+    monkeypatch.setattr(grading.running.learner_function, "CALL_TIME_LIMIT", 0.3)
     namespace = namespace_from("""
         def get_accuracy(predictions, Y):
             i = 0
@@ -296,14 +296,14 @@ def test_an_endless_loop_is_stopped_and_explained(monkeypatch: pytest.MonkeyPatc
 
 
 def test_a_check_that_cannot_use_the_result_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    import grading.registry
+    import grading.checks.registry
 
     def confused(relu) -> None:
         """needs a dict."""
         relu(np.ones((2, 2)))["key"]
 
-    fake = grading.registry.Check("01", "relu", "confused", True, "needs a dict.", confused)
-    monkeypatch.setattr(grading.registry, "checks_for", lambda stage, function: [fake])
+    fake = grading.checks.registry.Check("01", "relu", "confused", True, "needs a dict.", confused)
+    monkeypatch.setattr(grading.checks.registry, "checks_for", lambda stage, function: [fake])
     with pytest.raises(GradingError) as caught:
         run_checks("01", "relu", namespace_from(GOOD_ACTIVATIONS))
     message = str(caught.value)

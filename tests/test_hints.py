@@ -12,7 +12,7 @@ import pytest
 from exercise_copies import copy_exercises
 
 import grading
-from grading.hints import (
+from grading.tools.hints import (
     STATE_FOLDER,
     WITHHELD,
     HintState,

@@ -22,8 +22,8 @@ from curriculum_trees import run_pytest
 from exercise_copies import copy_exercises, learner_text, write_learner_file
 
 import grading
-from grading import isolated
-from grading.progress import next_step
+from grading.tools import isolated
+from grading.tools.progress import next_step
 
 
 def broken(stage: str, old: str, new: str) -> tuple[str, int]:

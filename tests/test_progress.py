@@ -14,9 +14,9 @@ import pytest
 from exercise_copies import check_count, copy_exercises, learner_text, write_learner_file
 
 import grading
-from grading import isolated
-from grading.progress import format_table, next_step, shown_path
-from grading.stage_results import FunctionResult, StageResult
+from grading.tools import isolated
+from grading.tools.progress import format_table, next_step, shown_path
+from grading.tools.stage_results import FunctionResult, StageResult
 
 ROW = re.compile(r"^  (?P<number>\d\d) [\w ]+?\s{2,}(?P<status>done|in progress|not started|cannot be graded)"
                  r"\s+(?P<passed>\d+) of (?P<total>\d+)$", re.MULTILINE)

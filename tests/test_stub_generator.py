@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from grading import build
+from grading.build import generated as build
 from grading.stages import STAGES, get_stage
-from grading.stubs import (MarkerError, SolutionBlock, render_learner_file, replace_solution_blocks,
+from grading.build.stubs import (MarkerError, SolutionBlock, render_learner_file, replace_solution_blocks,
                            rewrite_imports, split_solution_blocks)
 
 SOURCE = '''import numpy as np

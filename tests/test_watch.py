@@ -17,7 +17,7 @@ import pytest
 from exercise_copies import check_count, copy_exercises, learner_text, write_learner_file
 
 import grading
-from grading.watch import signature, watched_files
+from grading.tools.watch import signature, watched_files
 
 DEADLINE = 120.0  # seconds any expected line may take (generous: CI is slow, the grading takes a few)
 

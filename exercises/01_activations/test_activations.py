@@ -1,10 +1,10 @@
 """Stage 01 - grades YOUR activations.py against the reference solution.
 
 Run it from the kit's folder:  python -m pytest exercises/01_activations
-The checks themselves live in grading/stage01_activations.py.
+The checks themselves live in grading/checks/stage01_activations.py.
 """
 
-from grading.pytest_support import grade
+from grading.frontends.pytest_support import grade
 
 
 def test_relu():

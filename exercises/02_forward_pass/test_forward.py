@@ -1,10 +1,10 @@
 """Stage 02 - grades YOUR forward.py against the reference solution.
 
 Run it from the kit's folder:  python -m pytest exercises/02_forward_pass
-The checks themselves live in grading/stage02_forward_pass.py.
+The checks themselves live in grading/checks/stage02_forward_pass.py.
 """
 
-from grading.pytest_support import grade
+from grading.frontends.pytest_support import grade
 
 
 def test_init_params():

@@ -1,10 +1,10 @@
 """Stage 03 - grades YOUR backprop.py against the reference solution.
 
 Run it from the kit's folder:  python -m pytest exercises/03_backprop
-The checks themselves live in grading/stage03_backprop.py.
+The checks themselves live in grading/checks/stage03_backprop.py.
 """
 
-from grading.pytest_support import grade
+from grading.frontends.pytest_support import grade
 
 
 def test_one_hot():

@@ -1,10 +1,10 @@
 """Stage 04 - grades YOUR descent.py against the reference solution.
 
 Run it from the kit's folder:  python -m pytest exercises/04_gradient_descent
-The checks themselves live in grading/stage04_gradient_descent.py.
+The checks themselves live in grading/checks/stage04_gradient_descent.py.
 """
 
-from grading.pytest_support import grade
+from grading.frontends.pytest_support import grade
 
 
 def test_update_params():

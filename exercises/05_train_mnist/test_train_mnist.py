@@ -1,10 +1,10 @@
 """Stage 05, the capstone - grades YOUR train_mnist.py, running on YOUR functions of stages 01-04.
 
 Run it from the kit's folder:  python -m pytest exercises/05_train_mnist
-The checks themselves live in grading/stage05_train_mnist.py.
+The checks themselves live in grading/checks/stage05_train_mnist.py.
 """
 
-from grading.pytest_support import grade, grade_earlier_stages
+from grading.frontends.pytest_support import grade, grade_earlier_stages
 
 
 def test_earlier_stages_are_done():

@@ -9,8 +9,8 @@ Hints never show the solution's code.
 import argparse
 import sys
 
-from grading.hints import HintsError, HintState, format_hint, read_hints, state_path
-from grading.progress import kit_command
+from grading.tools.hints import HintsError, HintState, format_hint, read_hints, state_path
+from grading.tools.progress import kit_command
 from grading.stages import UnknownStageError, get_stage
 
 from . import CommandError

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from grading.isolated import DEFAULT_TIME_LIMIT
+from grading.tools.isolated import DEFAULT_TIME_LIMIT
 from grading.stages import EXERCISES_DIR, STAGES
 
 from . import CommandError

@@ -8,8 +8,8 @@ started; then the next function to write or fix and the command that grades it.
 
 import argparse
 
-from grading.isolated import grade_stages
-from grading.progress import progress_report
+from grading.tools.isolated import grade_stages
+from grading.tools.progress import progress_report
 from grading.stages import STAGES
 
 from .learner_options import add_exercises_option, add_time_limit_option, exercises_dir

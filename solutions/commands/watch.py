@@ -10,7 +10,7 @@ Stop it with Ctrl-C. (It looks at the file's modification time every
 import argparse
 
 from grading.stages import UnknownStageError, get_stage
-from grading.watch import DEFAULT_INTERVAL, watch
+from grading.tools.watch import DEFAULT_INTERVAL, watch
 
 from . import CommandError
 from .learner_options import add_exercises_option, add_time_limit_option, exercises_dir

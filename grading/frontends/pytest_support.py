@@ -1,7 +1,7 @@
 """What the thin test files in exercises/ call: grade one learner function under pytest.
 
     # exercises/01_activations/test_activations.py
-    from grading.pytest_support import grade
+    from grading.frontends.pytest_support import grade
 
     def test_relu():
         grade(__file__, "relu")
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from .errors import GradingError
-from .harness import CAPSTONE, earlier_stages, load_learner_module
-from .registry import run_checks
-from .stages import get_stage
+from ..errors import GradingError
+from ..running.loading import CAPSTONE, earlier_stages, load_learner_module
+from ..checks.registry import run_checks
+from ..stages import get_stage
 
 
 def grade(test_file: "str | os.PathLike", function: str) -> None:

@@ -11,7 +11,7 @@ registered with the `checker` decorator:
         ...
 
 A check receives the learner's function wrapped in a LearnerFunction and raises a
-GradingError (through the helpers in grading.expect) when it finds a problem.
+GradingError (through the helpers in grading.checks.expect) when it finds a problem.
 Visible checks are a few small readable cases meant to be shown to students (the
 notebooks show them); hidden ones try other seeds, shapes and extreme values and
 hunt for the typical mistakes. Checks run in the order they are registered.
@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import CallsReferenceError, GradingError, LearnerFileError, NotWrittenYet
-from .learner import LearnerFunction
-from .stages import STAGES, get_stage
+from ..errors import CallsReferenceError, GradingError, LearnerFileError, NotWrittenYet
+from ..running.learner_function import LearnerFunction
+from ..stages import STAGES, get_stage
 
 CheckFunction = Callable[[LearnerFunction], None]
 
@@ -53,11 +53,11 @@ class Check:
 
 _REGISTRY: dict[str, dict[str, list[Check]]] = {}
 _CHECK_MODULES = {
-    "01": "grading.stage01_activations",
-    "02": "grading.stage02_forward_pass",
-    "03": "grading.stage03_backprop",
-    "04": "grading.stage04_gradient_descent",
-    "05": "grading.stage05_train_mnist",
+    "01": "grading.checks.stage01_activations",
+    "02": "grading.checks.stage02_forward_pass",
+    "03": "grading.checks.stage03_backprop",
+    "04": "grading.checks.stage04_gradient_descent",
+    "05": "grading.checks.stage05_train_mnist",
 }
 
 

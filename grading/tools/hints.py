@@ -27,8 +27,8 @@ from pathlib import Path
 
 from kit_helpers import atomic_write
 
-from .stages import STAGES, Stage
-from .stubs import render_learner_file, split_solution_blocks
+from ..stages import STAGES, Stage
+from ..build.stubs import render_learner_file, split_solution_blocks
 
 HINTS_FILE = "hints.md"
 STATE_FOLDER = ".mnist-kit"

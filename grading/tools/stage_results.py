@@ -10,10 +10,10 @@ so "passed" counts the checks before that failure: 3 of 5 means the first three
 pass and the fourth does not; the fifth has not run.
 
 Run as a program, it grades one stage and writes one JSON object per line on
-stdout (what `grading.isolated` reads, from a child process it can stop when a
+stdout (what `grading.tools.isolated` reads, from a child process it can stop when a
 learner's infinite loop would otherwise hang the tools):
 
-    python -m grading.stage_results path/to/exercises 01 02
+    python -m grading.tools.stage_results path/to/exercises 01 02
     {"event": "ready"}
     {"event": "stage", "stage": "01"}
     {"event": "loading"}
@@ -37,17 +37,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import GradingError, NotWrittenYet
-from .harness import load_learner_module
-from .registry import checks_for, run_checks
-from .stages import EXERCISES_DIR, Stage, get_stage
-from .stubs import stub_message
+from ..errors import GradingError, NotWrittenYet
+from ..running.loading import load_learner_module
+from ..checks.registry import checks_for, run_checks
+from ..stages import EXERCISES_DIR, Stage, get_stage
+from ..build.stubs import stub_message
 
 # What became of one function's checks.
 PASSED = "passed"            # every check passes
 FAILING = "failing"          # written, and a check fails (message says which and why)
 NOT_WRITTEN = "not written"  # the stub's `raise NotImplementedError(...)` is still there
-TIMED_OUT = "timed out"      # its checks did not finish in time (set by grading.isolated)
+TIMED_OUT = "timed out"      # its checks did not finish in time (set by grading.tools.isolated)
 NOT_RUN = "not run"          # the file did not load, or grading stopped before it
 
 # What a stage's results add up to.
@@ -200,11 +200,11 @@ def grade_stage(stage: "Stage | str", exercises_dir: "str | os.PathLike | None" 
 def main(argv: list[str] | None = None) -> int:
     """Grade stages one after the other, writing the events as JSON lines on stdout.
 
-    Usage: python -m grading.stage_results EXERCISES_DIR STAGE [STAGE ...]
+    Usage: python -m grading.tools.stage_results EXERCISES_DIR STAGE [STAGE ...]
     """
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) < 2:
-        print("usage: python -m grading.stage_results EXERCISES_DIR STAGE [STAGE ...]", file=sys.stderr)
+        print("usage: python -m grading.tools.stage_results EXERCISES_DIR STAGE [STAGE ...]", file=sys.stderr)
         return 2
     exercises_dir, stages = argv[0], [get_stage(key) for key in argv[1:]]
     # The events get their own copy of stdout; whatever the learner's file prints

@@ -3,7 +3,7 @@
 A learner's file can loop forever (`while True:` with a forgotten update, at the
 top level or inside a function), and nothing inside the same process can stop
 that. So the learner tools grade in child processes (`python -m
-grading.stage_results`), which report as they go in JSON lines (see that
+grading.tools.stage_results`), which report as they go in JSON lines (see that
 module). A stage still running `time_limit` seconds after it started is stopped:
 the function being checked is reported as timed out, the checks already
 finished are kept, and a new child grades the stages that were still to come.
@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .harness import CAPSTONE
+from ..running.loading import CAPSTONE
 from .stage_results import FAILING, NOT_RUN, TIMED_OUT, FunctionResult, StageResult, check_counts, not_run
-from .stages import EXERCISES_DIR, REPO_ROOT, Stage, get_stage
+from ..stages import EXERCISES_DIR, REPO_ROOT, Stage, get_stage
 
 #: seconds one stage may take (the reference passes the slowest, stage 05, in about 4 s here)
 DEFAULT_TIME_LIMIT = 30.0
@@ -59,7 +59,7 @@ class _Grader:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "grading.stage_results", str(exercises_dir), *(s.number for s in stages)],
+            [sys.executable, "-m", "grading.tools.stage_results", str(exercises_dir), *(s.number for s in stages)],
             stdin=subprocess.DEVNULL, stdout=self._file, stderr=subprocess.DEVNULL, env=env,
         )
 

@@ -15,7 +15,7 @@ import numpy as np
 from solutions import backprop as ref_backprop
 from solutions import forward as ref_forward
 
-from .stages import REPO_ROOT
+from ..stages import REPO_ROOT
 
 N_CLASSES = 10
 #: the bundled MNIST sample (CSV, label first, then 784 pixels 0-255; see data/ATTRIBUTION.md)

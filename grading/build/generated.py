@@ -14,7 +14,7 @@ from pathlib import Path
 from kit_helpers import atomic_write
 
 from .notebooks import generated_files as course_files
-from .stages import EXERCISES_DIR, REPO_ROOT, STAGES
+from ..stages import EXERCISES_DIR, REPO_ROOT, STAGES
 from .stubs import render_learner_file
 
 
@@ -30,7 +30,7 @@ def stub_files(exercises_dir: Path = EXERCISES_DIR) -> dict[Path, str]:
 def generated_files(exercises_dir: Path = EXERCISES_DIR) -> dict[Path, str]:
     """Every generated file (its path) and the text it must hold."""
     files = stub_files(exercises_dir)
-    files.update(course_files())  # the nbgrader course (grading/notebooks.py)
+    files.update(course_files())  # the nbgrader course (grading/build/notebooks.py)
     return files
 
 

@@ -8,7 +8,7 @@ from solutions import forward as ref_forward
 
 from .expect import as_array, as_float, as_tuple, close, expect_close, expect_shape
 from .fixtures import batch
-from .learner import LearnerFunction
+from ..running.learner_function import LearnerFunction
 from .registry import checker
 
 check = checker("04")

@@ -20,7 +20,7 @@ does not recognise is left to the harness's general message (it returns None).
 import difflib
 import re
 
-from .stages import STAGE_BY_MODULE, STAGES, Stage
+from ..stages import STAGE_BY_MODULE, STAGES, Stage
 
 _CANNOT_IMPORT = re.compile(r"cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'")
 REFERENCE_PACKAGE = "solutions."

@@ -12,7 +12,7 @@
       Stage 02 (forward pass), forward_prop(): A2 has shape (2, 3), expected (3, 2).
       Grade it:  python -m pytest exercises/02_forward_pass/test_forward.py::test_forward_prop
 
-The grading itself is grading.isolated's (each stage in a child process with a
+The grading itself is grading.tools.isolated's (each stage in a child process with a
 time limit); this module only turns StageResults into text.
 """
 
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .stage_results import CANNOT_GRADE, DONE, IN_PROGRESS, NOT_STARTED, NOT_WRITTEN, StageResult
-from .stages import EXERCISES_DIR, STAGES, Stage
+from ..stages import EXERCISES_DIR, STAGES, Stage
 
 STATUS_WORDS = {DONE: "done", IN_PROGRESS: "in progress", NOT_STARTED: "not started",
                 CANNOT_GRADE: "cannot be graded"}

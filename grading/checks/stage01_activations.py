@@ -5,7 +5,7 @@ import numpy as np
 from solutions import activations as ref
 
 from .expect import as_array, close, expect_close, expect_shape, unchanged
-from .learner import LearnerFunction
+from ..running.learner_function import LearnerFunction
 from .registry import checker
 
 check = checker("01")

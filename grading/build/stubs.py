@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .stages import STAGE_BY_MODULE, Stage, get_stage
+from ..stages import STAGE_BY_MODULE, Stage, get_stage
 
 BEGIN_MARKER = "### BEGIN SOLUTION"
 END_MARKER = "### END SOLUTION"

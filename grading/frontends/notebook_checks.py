@@ -16,9 +16,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import GradingError
-from .registry import run_checks
-from .stages import get_stage
+from ..errors import GradingError
+from ..checks.registry import run_checks
+from ..stages import get_stage
 
 
 #: What the harness says about a learner's file, and what it means in a notebook. The ipykernel

@@ -8,7 +8,7 @@ from solutions import forward as ref_forward
 
 from .expect import as_array, as_float, as_tuple, expect_close, expect_shape, unchanged
 from .fixtures import Batch, batch
-from .learner import LearnerFunction
+from ..running.learner_function import LearnerFunction
 from .registry import checker
 
 check = checker("03")

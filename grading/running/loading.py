@@ -23,9 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
-from .errors import LearnerFileError
+from ..errors import LearnerFileError
 from .import_errors import explain_import_error
-from .stages import STAGES, Stage, get_stage
+from ..stages import STAGES, Stage, get_stage
 
 CAPSTONE = "05"
 

@@ -2,7 +2,7 @@
 
     watch(stage, exercises_dir)   # stage None: the first stage that does not pass yet
 
-The loop: grade the stage (in a child process, see grading.isolated), print how
+The loop: grade the stage (in a child process, see grading.tools.isolated), print how
 many checks pass and the first failing check's whole message, then wait until
 the learner's file changes (its modification time or size, polled every
 `interval` seconds: no file-watching library needed) and grade again. When a
@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import TextIO
 
 from . import isolated
-from .harness import CAPSTONE, earlier_stages
+from ..running.loading import CAPSTONE, earlier_stages
 from .progress import shown_path
 from .stage_results import CANNOT_GRADE, DONE, StageResult
-from .stages import STAGES, Stage, get_stage
+from ..stages import STAGES, Stage, get_stage
 
 DEFAULT_INTERVAL = 0.5
 
@@ -76,7 +76,7 @@ def watch(stage: "Stage | str | None", exercises_dir: "str | os.PathLike", *,
         stage: where to start (any key get_stage accepts); None: the first stage not done.
         exercises_dir: the folder holding the stage folders.
         interval: seconds between two looks at the files.
-        time_limit: seconds one stage's checks may run (see grading.isolated).
+        time_limit: seconds one stage's checks may run (see grading.tools.isolated).
         max_runs: stop after this many gradings (None: no limit).
         stop_after: stop after this many seconds (None: no limit).
         out: where to print (default: sys.stdout).

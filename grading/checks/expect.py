@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .learner import LearnerFunction
+from ..running.learner_function import LearnerFunction
 
 #: (recogniser, hint) pairs; a recogniser is the array a mistake would give, or a predicate on the result
 WrongAnswers = Sequence[tuple["np.ndarray | Callable[[np.ndarray], bool]", str]]

@@ -7,7 +7,7 @@ from solutions import forward as ref
 
 from .expect import as_array, as_tuple, expect_close, expect_shape, unchanged
 from .fixtures import batch, rounded_batch
-from .learner import LearnerFunction
+from ..running.learner_function import LearnerFunction
 from .registry import checker
 
 check = checker("02")

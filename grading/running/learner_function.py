@@ -32,10 +32,10 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from .errors import CallsReferenceError, GradingError, NotWrittenYet
+from ..errors import CallsReferenceError, GradingError, NotWrittenYet
 from .shape_errors import shapes_on_line
-from .show import show
-from .stages import Stage, get_stage
+from ..checks.show import show
+from ..stages import Stage, get_stage
 
 _STUB_MESSAGE = re.compile(r"Stage (?P<number>\d\d) \([^)]*\): implement (?P<function>\w+)\(\)")
 _LIBRARY_PREFIXES = tuple({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})

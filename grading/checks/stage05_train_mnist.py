@@ -20,7 +20,7 @@ from solutions import train_mnist as ref
 
 from .expect import as_array, as_float, as_tuple, close, expect_close, expect_shape
 from .fixtures import batch, mnist_images
-from .learner import LearnerFunction
+from ..running.learner_function import LearnerFunction
 from .registry import checker
 
 check = checker("05")
