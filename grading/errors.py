@@ -9,14 +9,18 @@ class GradingError(AssertionError):
         stage: the stage number ("01".."05"), or None when unknown.
         function: the learner's function being graded, or None.
         check: the name of the failing check, or None (e.g. the file did not load).
+        mistake: the hint of the mistake the check recognised, or None when it recognised
+            none (the class report counts these; see LearnerFunction.fail).
     """
 
     def __init__(self, message: str, *, stage: str | None = None,
-                 function: str | None = None, check: str | None = None) -> None:
+                 function: str | None = None, check: str | None = None,
+                 mistake: str | None = None) -> None:
         super().__init__(message)
         self.stage = stage
         self.function = function
         self.check = check
+        self.mistake = mistake
 
     def __str__(self) -> str:
         return str(self.args[0])

@@ -310,3 +310,25 @@ def test_a_check_that_cannot_use_the_result_says_so(monkeypatch: pytest.MonkeyPa
     assert message.startswith("Stage 01 (activations), relu(): the grader could not use what it returned "
                               "(IndexError: only integers")
     assert "called:   relu(Z) with" in message and "check confused: needs a dict." in message
+
+
+def test_a_recognised_mistake_is_recorded_and_an_unrecognised_one_is_not() -> None:
+    rows = namespace_from("""
+        import numpy as np
+        def softmax(Z):
+            e = np.exp(Z - Z.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+    """)
+    with pytest.raises(GradingError) as recognised:
+        run_checks("01", "softmax", rows)
+    assert recognised.value.mistake and "normalises each ROW" in recognised.value.mistake
+    assert recognised.value.mistake in str(recognised.value)
+
+    nonsense = namespace_from("""
+        import numpy as np
+        def softmax(Z):
+            return np.full(Z.shape, 0.25)
+    """)
+    with pytest.raises(GradingError) as unrecognised:
+        run_checks("01", "softmax", nonsense)
+    assert unrecognised.value.mistake is None

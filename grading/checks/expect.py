@@ -1,7 +1,8 @@
 """Comparing what the learner's function returned with what it should return.
 
 Every helper takes the LearnerFunction being graded (so a failure message can say
-what was called) and fails with a GradingError whose hint names the likely cause:
+what was called) and fails with a GradingError whose hint names the likely cause
+(recorded as the error's `.mistake` when a recogniser matched):
 `wrong_answers` lists (recogniser, hint) pairs, where a recogniser is either an
 array the typical mistake would have produced or a predicate on the returned
 array; the first one that matches gives the hint.
@@ -26,7 +27,7 @@ def as_array(fn: LearnerFunction, value: Any, what: str = "the result") -> np.nd
     """`value` as a numeric array; fails when it is None or not array-like."""
     __tracebackhide__ = True
     if value is None:
-        fn.fail(f"{what} is None.", hint="did you forget the `return` statement?")
+        fn.fail(f"{what} is None.", mistake="did you forget the `return` statement?")
     if isinstance(value, (np.ndarray, np.generic, int, float, bool, list)):
         array = np.asarray(value)
         if array.dtype != object and (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
@@ -38,13 +39,13 @@ def as_float(fn: LearnerFunction, value: Any, what: str = "the result") -> float
     """`value` as a Python float; accepts Python and NumPy scalars and 0-d or 1-element arrays."""
     __tracebackhide__ = True
     if value is None:
-        fn.fail(f"{what} is None.", hint="did you forget the `return` statement?")
+        fn.fail(f"{what} is None.", mistake="did you forget the `return` statement?")
     if isinstance(value, (bool, np.bool_)):
         fn.fail(f"{what} should be a number, not a bool.", returned=value)
     array = np.asarray(value) if isinstance(value, (int, float, np.generic, np.ndarray)) else None
     if array is None or array.size != 1 or not np.issubdtype(array.dtype, np.number):
         fn.fail(f"{what} should be a single number.", returned=value,
-                hint="a mean or a fraction is one number: did you forget to average (np.mean)?")
+                mistake="a mean or a fraction is one number: did you forget to average (np.mean)?")
     return float(array.reshape(()))
 
 
@@ -53,7 +54,7 @@ def as_tuple(fn: LearnerFunction, value: Any, names: Sequence[str]) -> tuple[Any
     __tracebackhide__ = True
     wanted = ", ".join(names)
     if value is None:
-        fn.fail(f"returned None instead of ({wanted}).", hint="did you forget the `return` statement?")
+        fn.fail(f"returned None instead of ({wanted}).", mistake="did you forget the `return` statement?")
     if not isinstance(value, (tuple, list)) or len(value) != len(names):
         count = f"{len(value)} values" if isinstance(value, (tuple, list)) else type(value).__name__
         fn.fail(f"should return the {len(names)} values ({wanted}), returned {count}.", returned=value,
@@ -67,7 +68,7 @@ def expect_shape(fn: LearnerFunction, got: np.ndarray, shape: tuple[int, ...], w
     __tracebackhide__ = True
     if got.shape != tuple(shape):
         specific = (wrong_shapes or {}).get(got.shape)
-        fn.fail(f"{what} has shape {got.shape}, expected {tuple(shape)}.", hint=specific or hint)
+        fn.fail(f"{what} has shape {got.shape}, expected {tuple(shape)}.", mistake=specific, hint=hint)
 
 
 def close(a: np.ndarray, b: np.ndarray, *, loose: bool = False) -> bool:
@@ -110,14 +111,14 @@ def expect_close(fn: LearnerFunction, got: Any, expected: np.ndarray, *, what: s
     if array.shape != expected.shape:
         specific = recognise(array, wrong_answers, loose=loose) or (wrong_shapes or {}).get(array.shape)
         fn.fail(f"{what} has shape {array.shape}, expected {expected.shape}.",
-                returned=array if array.size <= 40 else ..., hint=specific or hint)
+                returned=array if array.size <= 40 else ..., mistake=specific, hint=hint)
     if not np.all(np.isfinite(array)) and np.all(np.isfinite(expected)):
         fn.fail(f"{what} contains NaN or inf.", returned=array,
-                hint=recognise(array, wrong_answers, loose=loose) or hint
-                or "a value overflowed: look for np.exp of a large number or a division by zero")
+                mistake=recognise(array, wrong_answers, loose=loose),
+                hint=hint or "a value overflowed: look for np.exp of a large number or a division by zero")
     if not close(array, expected, loose=loose):
         fn.fail(f"{what} has the wrong values.", returned=array, expected=expected,
-                hint=recognise(array, wrong_answers, loose=loose) or hint)
+                mistake=recognise(array, wrong_answers, loose=loose), hint=hint)
     return array
 
 
@@ -127,5 +128,5 @@ def unchanged(fn: LearnerFunction, before: dict[str, np.ndarray], after: dict[st
     for name, original in before.items():
         if not np.array_equal(original, after[name], equal_nan=True):
             fn.fail(f"it changed its input {name} in place.",
-                    hint=f"leave {name} as it is and compute a new array (e.g. `{name} - x`, not `{name} -= x`, "
+                    mistake=f"leave {name} as it is and compute a new array (e.g. `{name} - x`, not `{name} -= x`, "
                          f"and no `{name}[...] = ...`); the caller still needs the original.")

@@ -57,7 +57,8 @@ def notebook_checks(stage: Any, function: str, namespace: Mapping[str, Any], *, 
     for pattern, replacement in _FOR_A_NOTEBOOK:
         message = re.sub(pattern, replacement, message)
     # raised outside the except block: no "During handling of the above exception" in the output
-    raise type(failure)(message, stage=failure.stage, function=failure.function, check=failure.check)
+    raise type(failure)(message, stage=failure.stage, function=failure.function, check=failure.check,
+                        mistake=failure.mistake)
 
 
 __all__ = ["GradingError", "notebook_checks"]

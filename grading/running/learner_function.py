@@ -142,8 +142,17 @@ class LearnerFunction:
 
     # ---------------------------------------------------------------- failing
     def fail(self, problem: str, *, returned: Any = ..., expected: Any = ..., hint: str | None = None,
-             call: str | None = None) -> NoReturn:
-        """Raise a GradingError: what was called, what came back, what was expected, the likely cause."""
+             mistake: str | None = None, call: str | None = None) -> NoReturn:
+        """Raise a GradingError: what was called, what came back, what was expected, the likely cause.
+
+        Args:
+            problem: what is wrong, one sentence.
+            returned, expected: shown when given.
+            hint: general advice, shown when no mistake was recognised.
+            mistake: the hint of a mistake the check RECOGNISED (shown instead of `hint`, and
+                recorded as the error's `.mistake` for the class report).
+            call: how the call is shown (default: the last call).
+        """
         __tracebackhide__ = True
         lines = [f"{self.stage.label}, {self.name}(): {problem}",
                  f"  called:   {call if call is not None else self.last_call}"]
@@ -151,9 +160,10 @@ class LearnerFunction:
             lines.append(f"  returned: {show(returned, indent=12)}")
         if expected is not ...:
             lines.append(f"  expected: {show(expected, indent=12)}")
-        if hint:
-            lines.append(f"  hint:     {hint}")
-        raise GradingError("\n".join(lines), stage=self.stage.number, function=self.name)
+        if mistake or hint:
+            lines.append(f"  hint:     {mistake or hint}")
+        raise GradingError("\n".join(lines), stage=self.stage.number, function=self.name,
+                           mistake=mistake or None)
 
     def _fail_reference(self) -> NoReturn:
         raise CallsReferenceError(
