@@ -3,10 +3,11 @@
 The same checks grade the pytest suites in exercises/ and the nbgrader notebooks:
 
     import grading
-    grading.run_checks("01", "softmax", globals())                 # a notebook's functions
-    grading.run_checks("01", "softmax", module, visible_only=True) # only the visible checks
+    program = grading.LearnerProgram.from_files("01")               # exercises/01_activations/activations.py
+    grading.run_checks("01", "softmax", program)                    # in the sealed grading worker
+    grading.run_checks("01", "softmax", program, visible_only=True) # only the visible checks
     grading.list_checks()          # {"01": {"relu": [Check, ...], ...}, ...}
-    grading.load_learner_module("02")   # exercises/02_forward_pass/forward.py, imports resolved
+    grading.load_learner_module("02")   # the learner's file in THIS process, for their own scripts
 
 A failing check raises GradingError (an AssertionError) carrying the message for
 the learner. See ARCHITECTURE.md, "Grading API".
@@ -14,6 +15,7 @@ the learner. See ARCHITECTURE.md, "Grading API".
 
 from .errors import CallsReferenceError, GradingError, LearnerFileError, NotWrittenYet
 from .running.loading import load_learner_module
+from .running.program import LearnerProgram
 from .checks.registry import Check, checks_for, list_checks, run_checks
 from .stages import STAGES, Stage, get_stage
 from .build.stubs import SolutionBlock, render_learner_file, split_solution_blocks
@@ -23,6 +25,7 @@ __all__ = [
     "Check",
     "GradingError",
     "LearnerFileError",
+    "LearnerProgram",
     "NotWrittenYet",
     "STAGES",
     "SolutionBlock",

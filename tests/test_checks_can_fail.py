@@ -53,7 +53,8 @@ def test_some_mistake_fails_the_check(failed_checks: set, check) -> None:
 @pytest.mark.parametrize("path", _mistakes(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_a_mistake_is_one_small_change_to_a_correct_file(path: Path) -> None:
     text = path.read_text()
-    assert re.match(r"# MISTAKE: .+\n(# EXPECT test_\w+: .+\n)+# Stage", text), "header: MISTAKE, EXPECT lines"
+    assert re.match(r"# MISTAKE: .+\n(# EXPECT test_\w+: .+\n)+(# PASSES test_\w+: .+\n)*# Stage", text), (
+        "header: MISTAKE, EXPECT (and PASSES) lines")
     body = re.sub(r"^# (MISTAKE|EXPECT) .*\n|^# MISTAKE: .*\n", "", text, flags=re.MULTILINE)
     correct = solved_text(get_stage(path.parent.name))
     changed = [line for line in difflib.unified_diff(correct.splitlines(), body.splitlines(), lineterm="", n=0)

@@ -11,15 +11,13 @@ from curriculum_trees import make_tree, solved_text
 
 import grading
 import solutions.activations
-from grading import (CallsReferenceError, GradingError, LearnerFileError, NotWrittenYet, get_stage,
-                     list_checks, load_learner_module, run_checks)
+from grading import (CallsReferenceError, GradingError, LearnerFileError, LearnerProgram, NotWrittenYet,
+                     get_stage, list_checks, load_learner_module, run_checks)
 
 
-def namespace_from(source: str) -> dict:
-    """A notebook-like namespace: the globals a cell defining `source` would leave."""
-    namespace: dict = {}
-    exec(textwrap.dedent(source), namespace)
-    return namespace
+def program_from(stage: str, source: str) -> LearnerProgram:
+    """The learner's program of `stage` made of `source` (run in the grading worker, as a file would be)."""
+    return LearnerProgram.from_source(stage, textwrap.dedent(source))
 
 
 GOOD_ACTIVATIONS = """
@@ -38,15 +36,15 @@ GOOD_ACTIVATIONS = """
 
 
 # ----------------------------------------------------------------- run_checks
-def test_run_checks_grades_a_notebook_namespace() -> None:
-    namespace = namespace_from(GOOD_ACTIVATIONS)
+def test_run_checks_grades_a_learner_program() -> None:
+    namespace = program_from("01", GOOD_ACTIVATIONS)
     for function in ("relu", "relu_deriv", "softmax"):
         names = run_checks("01", function, namespace)
         assert names == [check.name for check in grading.checks_for("01", function)]
 
 
 def test_stage_can_be_named_in_several_ways() -> None:
-    namespace = namespace_from(GOOD_ACTIVATIONS)
+    namespace = program_from("01", GOOD_ACTIVATIONS)
     for key in ("01", 1, "1", "activations", "01_activations", "exercises/01_activations"):
         assert run_checks(key, "relu", namespace)
     with pytest.raises(KeyError, match="no stage called 'six'"):
@@ -56,7 +54,7 @@ def test_stage_can_be_named_in_several_ways() -> None:
 
 
 def test_visible_and_hidden_checks_split_the_list() -> None:
-    namespace = namespace_from(GOOD_ACTIVATIONS)
+    namespace = program_from("01", GOOD_ACTIVATIONS)
     everything = run_checks("01", "softmax", namespace)
     visible = run_checks("01", "softmax", namespace, visible_only=True)
     hidden = run_checks("01", "softmax", namespace, hidden_only=True)
@@ -75,7 +73,7 @@ def test_listing_covers_every_function_with_visible_and_hidden_checks() -> None:
 
 
 def test_failure_says_called_returned_expected_and_hint() -> None:
-    namespace = namespace_from(GOOD_ACTIVATIONS.replace("return np.maximum(Z, 0)", "return Z.copy()"))
+    namespace = program_from("01", GOOD_ACTIVATIONS.replace("return np.maximum(Z, 0)", "return Z.copy()"))
     with pytest.raises(GradingError) as caught:
         run_checks("01", "relu", namespace)
     message = str(caught.value)
@@ -87,7 +85,7 @@ def test_failure_says_called_returned_expected_and_hint() -> None:
 
 
 def test_a_stub_is_not_written_yet() -> None:
-    namespace = namespace_from("""
+    namespace = program_from("01", """
         def relu(Z):
             raise NotImplementedError("Stage 01 (activations): implement relu() - see README.md")
     """)
@@ -97,62 +95,94 @@ def test_a_stub_is_not_written_yet() -> None:
 
 def test_a_missing_function_is_named() -> None:
     with pytest.raises(LearnerFileError, match=r"there is no function softmax\(\)"):
-        run_checks("01", "softmax", {"relu": lambda Z: Z})
+        run_checks("01", "softmax", program_from("01", "def relu(Z):\n    return Z\n"))
     with pytest.raises(LearnerFileError, match="softmax is a int, not a function"):
-        run_checks("01", "softmax", {"softmax": 3})
+        run_checks("01", "softmax", program_from("01", "softmax = 3\n"))
 
 
-def test_the_reference_itself_is_refused() -> None:
-    with pytest.raises(CallsReferenceError, match=r"calls the reference solution \(solutions/activations.py\)"):
+def test_a_namespace_of_this_process_is_refused() -> None:
+    """The learner's code never runs in the checker's process: there is no in-process grading."""
+    with pytest.raises(TypeError, match="runs in the grading worker"):
         run_checks("01", "softmax", {"softmax": solutions.activations.softmax})
 
 
-def test_a_wrapper_around_the_reference_is_refused() -> None:
-    namespace = namespace_from("""
-        import solutions
+def test_importing_the_reference_is_refused() -> None:
+    """The reference does not exist where graded code runs: importing it is reported as such."""
+    inside = program_from("01", """
         def relu(Z):
+            import solutions
             return solutions.relu(Z) + 0.0
     """)
-    with pytest.raises(CallsReferenceError):
-        run_checks("01", "relu", namespace)
+    with pytest.raises(CallsReferenceError, match=r"relu\(\) imports the reference solution or the grader "
+                                                  r"\(activations.py, line 3\)"):
+        run_checks("01", "relu", inside)
+    at_top = program_from("01", "import numpy as np\nfrom solutions.activations import relu\n")
+    with pytest.raises(CallsReferenceError, match=r"your file imports the reference solution"):
+        run_checks("01", "relu", at_top)
 
 
-def test_switching_off_the_watch_to_call_the_reference_is_refused() -> None:
-    namespace = namespace_from("""
-        import sys
-        import solutions
+def test_reading_the_reference_from_disk_is_not_possible() -> None:
+    """Nor can its text be read (exec'd under another name, inspect.getsource, copied)."""
+    import grading.sandbox
+    if grading.sandbox.containment_kind() == "none":
+        pytest.skip("needs Linux namespaces (root, or user namespaces) to hide the kit's files")
+    program = program_from("01", f"""
         def relu(Z):
-            sys.setprofile(None)
-            return solutions.relu(Z)
+            source = open({str(Path(solutions.activations.__file__))!r}).read()
+            namespace = {{}}
+            exec(compile(source, "mine.py", "exec"), namespace)
+            return namespace["relu"](Z)
     """)
-    with pytest.raises(CallsReferenceError):
-        run_checks("01", "relu", namespace)
+    with pytest.raises(GradingError, match=r"raised FileNotFoundError"):
+        run_checks("01", "relu", program)
 
 
-def test_earlier_stages_reference_functions_are_allowed() -> None:
-    namespace = namespace_from("""
-        from solutions.activations import relu, softmax
+def test_earlier_stages_are_answered_by_the_reference() -> None:
+    """Stage 02 imports stage 01 as usual; its functions are the reference's, answered by the checker."""
+    program = program_from("02", """
+        from activations import relu, softmax
         def forward_prop(W1, b1, W2, b2, X):
             Z1 = W1 @ X + b1
             A1 = relu(Z1)
             Z2 = W2 @ A1 + b2
             return Z1, A1, Z2, softmax(Z2)
     """)
-    assert run_checks("02", "forward_prop", namespace)
+    assert run_checks("02", "forward_prop", program)
 
 
-def test_numpy_warnings_fail_and_nothing_reaches_the_terminal(capfd: pytest.CaptureFixture) -> None:
-    namespace = namespace_from(GOOD_ACTIVATIONS.replace("e = np.exp(Z - Z.max(axis=0, keepdims=True))",
+def test_numpy_warnings_fail_where_the_contract_forbids_them(capfd: pytest.CaptureFixture) -> None:
+    namespace = program_from("01", GOOD_ACTIVATIONS.replace("e = np.exp(Z - Z.max(axis=0, keepdims=True))",
                                                         "print('computing'); e = np.exp(Z)"))
     with pytest.raises(GradingError, match="NumPy warned: overflow encountered in exp") as caught:
         run_checks("01", "softmax", namespace)
     assert "subtract each column's maximum" in str(caught.value)
+    assert caught.value.check == "large_logits_do_not_overflow"  # the check whose contract forbids it
     out, err = capfd.readouterr()
     assert out == "" and err == ""
 
 
+def test_a_warning_elsewhere_is_noted_not_failed() -> None:
+    """A correct cross_entropy written with np.where(p > 0, np.log(p), ...) warns on log(0) and passes."""
+    where = program_from("03", """
+        import numpy as np
+        def cross_entropy(A2, Y):
+            p = A2[Y, np.arange(Y.size)]
+            return float(-np.mean(np.where(p > 0, np.log(p), np.log(1e-12))))
+    """)
+    assert run_checks("03", "cross_entropy", where)
+    wrong = program_from("03", """
+        import numpy as np
+        def cross_entropy(A2, Y):
+            p = A2[Y, np.arange(Y.size)]
+            return float(np.mean(np.where(p > 0, np.log(p), np.log(1e-12))))
+    """)
+    with pytest.raises(GradingError) as caught:
+        run_checks("03", "cross_entropy", wrong)
+    assert "wrong sign" in str(caught.value)
+
+
 def test_an_exception_names_the_learners_line() -> None:
-    namespace = namespace_from("""
+    namespace = program_from("01", """
         import numpy as np
         def softmax(Z):
             return np.exp(Z) / np.ones((3, 3)).sum(axis=0)
@@ -161,12 +191,13 @@ def test_an_exception_names_the_learners_line() -> None:
         run_checks("01", "softmax", namespace)
     message = str(caught.value)
     assert "raised ValueError: operands could not be broadcast" in message
-    assert "raised at: <string>, line 4, in softmax()" in message
+    assert "raised at: activations.py, line 4, in softmax(): return np.exp(Z) / np.ones((3, 3)).sum(axis=0)" in message
+    assert "shapes:   on that line, Z (3, 2)" in message
     assert "hint:     array shapes do not fit" in message
 
 
 def test_a_return_type_the_checks_cannot_use_is_explained() -> None:
-    namespace = namespace_from("""
+    namespace = program_from("02", """
         def forward_prop(W1, b1, W2, b2, X):
             return {"Z1": W1}
     """)
@@ -174,28 +205,35 @@ def test_a_return_type_the_checks_cannot_use_is_explained() -> None:
         run_checks("02", "forward_prop", namespace)
 
 
-def test_helpers_of_the_same_stage_are_pointed_out() -> None:
-    namespace = namespace_from("""
+def test_each_function_is_graded_on_its_own() -> None:
+    """A wrong helper of the same stage costs only its own points: while gradient_descent is graded,
+    the stage's other functions are the reference's."""
+    program = program_from("04", """
         import numpy as np
+        from forward import forward_prop, init_params
+        from backprop import backward_prop
         def get_predictions(A2):
             return np.argmax(A2, axis=1)
         def get_accuracy(predictions, Y):
-            return float(np.mean(predictions == Y))
+            return int(np.sum(predictions == Y))
         def update_params(W1, b1, W2, b2, dW1, db1, dW2, db2, alpha):
-            return W1 - alpha * dW1, b1 - alpha * db1, W2 - alpha * dW2, b2 - alpha * db2
-        from solutions.forward import forward_prop, init_params
-        from solutions.backprop import backward_prop
+            return W1 + alpha * dW1, b1, W2, b2
         def gradient_descent(X, Y, alpha, iterations, *, seed=None, history=None, print_every=10):
             W1, b1, W2, b2 = init_params(X.shape[0], 10, 10, seed=seed)
             for i in range(iterations):
                 Z1, A1, Z2, A2 = forward_prop(W1, b1, W2, b2, X)
                 W1, b1, W2, b2 = update_params(W1, b1, W2, b2, *backward_prop(Z1, A1, Z2, A2, W1, W2, X, Y), alpha)
-                get_accuracy(get_predictions(A2), Y)
+                if history is not None:
+                    history.setdefault("accuracy", []).append(get_accuracy(get_predictions(A2), Y))
+                    history.setdefault("loss", []).append(float(np.mean(-np.log(A2[Y, np.arange(Y.size)]))))
+                if print_every and i % print_every == 0:
+                    print(f"Iteration: {i}  Accuracy: {get_accuracy(get_predictions(A2), Y):.3f}")
             return W1, b1, W2, b2
     """)
-    with pytest.raises(GradingError, match=r"note:     gradient_descent\(\) uses your update_params\(\), "
-                                           r"get_predictions\(\), get_accuracy\(\)"):
-        run_checks("04", "gradient_descent", namespace)
+    for helper in ("get_predictions", "get_accuracy", "update_params"):
+        with pytest.raises(GradingError):
+            run_checks("04", helper, program)
+    assert run_checks("04", "gradient_descent", program)
 
 
 # ----------------------------------------------------------------- harness
@@ -264,7 +302,7 @@ def test_a_missing_mnist_sample_is_a_clear_failure(tmp_path: Path, monkeypatch: 
 
 
 def test_pyplots_reminder_to_close_figures_is_not_a_numpy_warning(capfd: pytest.CaptureFixture) -> None:
-    namespace = namespace_from("""
+    namespace = program_from("01", """
         import warnings
         import numpy as np
         def relu(Z):
@@ -279,20 +317,23 @@ def test_pyplots_reminder_to_close_figures_is_not_a_numpy_warning(capfd: pytest.
 def test_an_endless_loop_is_stopped_and_explained(monkeypatch: pytest.MonkeyPatch) -> None:
     import grading.running.learner_function
 
-    monkeypatch.setattr(grading.running.learner_function, "CALL_TIME_LIMIT", 0.3)
-    namespace = namespace_from("""
+    monkeypatch.setattr(grading.running.learner_function, "CALL_TIME_LIMIT", 0.5)
+    namespace = program_from("04", """
         def get_accuracy(predictions, Y):
             i = 0
             while i < len(Y):
                 try:
                     pass  # forgot i += 1
-                except Exception:
+                except BaseException:  # swallows even the interrupt
                     pass
             return 1.0
+        def get_predictions(A2):
+            return A2.argmax(axis=0)
     """)
-    with pytest.raises(GradingError, match=r"get_accuracy\(\): it did not return within 0.3 seconds") as caught:
+    with pytest.raises(GradingError, match=r"get_accuracy\(\): it did not return within 0.5 seconds") as caught:
         run_checks("04", "get_accuracy", namespace)
     assert "a loop that never ends" in str(caught.value)
+    assert run_checks("04", "get_predictions", namespace)  # its program is loaded again: the rest is graded
 
 
 def test_a_check_that_cannot_use_the_result_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -305,7 +346,7 @@ def test_a_check_that_cannot_use_the_result_says_so(monkeypatch: pytest.MonkeyPa
     fake = grading.checks.registry.Check("01", "relu", "confused", True, "needs a dict.", confused)
     monkeypatch.setattr(grading.checks.registry, "checks_for", lambda stage, function: [fake])
     with pytest.raises(GradingError) as caught:
-        run_checks("01", "relu", namespace_from(GOOD_ACTIVATIONS))
+        run_checks("01", "relu", program_from("01", GOOD_ACTIVATIONS))
     message = str(caught.value)
     assert message.startswith("Stage 01 (activations), relu(): the grader could not use what it returned "
                               "(IndexError: only integers")
@@ -313,7 +354,7 @@ def test_a_check_that_cannot_use_the_result_says_so(monkeypatch: pytest.MonkeyPa
 
 
 def test_a_recognised_mistake_is_recorded_and_an_unrecognised_one_is_not() -> None:
-    rows = namespace_from("""
+    rows = program_from("01", """
         import numpy as np
         def softmax(Z):
             e = np.exp(Z - Z.max(axis=1, keepdims=True))
@@ -324,7 +365,7 @@ def test_a_recognised_mistake_is_recorded_and_an_unrecognised_one_is_not() -> No
     assert recognised.value.mistake and "normalises each ROW" in recognised.value.mistake
     assert recognised.value.mistake in str(recognised.value)
 
-    nonsense = namespace_from("""
+    nonsense = program_from("01", """
         import numpy as np
         def softmax(Z):
             return np.full(Z.shape, 0.25)
@@ -332,3 +373,15 @@ def test_a_recognised_mistake_is_recorded_and_an_unrecognised_one_is_not() -> No
     with pytest.raises(GradingError) as unrecognised:
         run_checks("01", "softmax", nonsense)
     assert unrecognised.value.mistake is None
+
+
+def test_a_program_names_the_line_of_a_syntax_error_and_of_an_error_while_loading(tmp_path: Path) -> None:
+    path = tmp_path / "exercises" / "01_activations" / "activations.py"
+    path.parent.mkdir(parents=True)
+    path.write_text("import numpy as np\n\ndef relu(Z)\n    return Z\n")
+    with pytest.raises(LearnerFileError) as caught:
+        run_checks("01", "relu", LearnerProgram.from_files("01", path))
+    assert "line 3: expected ':' (a syntax error)" in str(caught.value) and "def relu(Z)" in str(caught.value)
+    path.write_text("import numpy as np\nx = 1 / 0\n")
+    with pytest.raises(LearnerFileError, match=r"line 2 raised ZeroDivisionError: division by zero"):
+        run_checks("01", "relu", LearnerProgram.from_files("01", path))

@@ -19,8 +19,9 @@ hunt for the typical mistakes. Checks run in the order they are registered.
 
 import importlib
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -28,6 +29,8 @@ import numpy as np
 
 from ..errors import CallsReferenceError, GradingError, LearnerFileError, NotWrittenYet
 from ..running.learner_function import LearnerFunction
+from ..running.program import LearnerProgram
+from ..sandbox import Worker
 from ..stages import STAGES, get_stage
 
 CheckFunction = Callable[[LearnerFunction], None]
@@ -41,6 +44,7 @@ class Check:
         stage: "01".."05".   function: the learner's function it grades.
         name: the check's name (its Python name).   visible: shown to students?
         description: the first line of its docstring.   run: the check itself.
+        strict_warnings: a NumPy warning during the check is a failure (the contract says so).
     """
 
     stage: str
@@ -49,6 +53,7 @@ class Check:
     visible: bool
     description: str
     run: CheckFunction
+    strict_warnings: bool = False
 
 
 _REGISTRY: dict[str, dict[str, list[Check]]] = {}
@@ -65,13 +70,14 @@ def checker(stage_key: str) -> Callable[..., Callable[[CheckFunction], CheckFunc
     """A decorator factory registering checks for one stage (see the module docstring)."""
     stage = get_stage(stage_key)
 
-    def check(function: str, *, visible: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+    def check(function: str, *, visible: bool = False,
+              strict_warnings: bool = False) -> Callable[[CheckFunction], CheckFunction]:
         if function not in stage.functions:
             raise ValueError(f"{function!r} is not a function of {stage.label}")
 
         def register(run: CheckFunction) -> CheckFunction:
             doc = (run.__doc__ or run.__name__).strip().splitlines()[0]
-            entry = Check(stage.number, function, run.__name__, visible, doc, run)
+            entry = Check(stage.number, function, run.__name__, visible, doc, run, strict_warnings)
             checks = _REGISTRY.setdefault(stage.number, {}).setdefault(function, [])
             if any(c.name == entry.name for c in checks):
                 raise ValueError(f"two checks named {entry.name!r} for {function}()")
@@ -105,43 +111,40 @@ def list_checks() -> dict[str, dict[str, list[Check]]]:
     return listing
 
 
-def find_function(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleType) -> Callable[..., Any]:
-    """The learner's `function` from a module or a dict (a notebook's globals())."""
+def find_function(stage: Any, function: str, worker: Worker) -> None:
+    """Fail with LearnerFileError unless the learner's program defines `function` as a function."""
     stage = get_stage(stage)
-    mapping = namespace if isinstance(namespace, Mapping) else vars(namespace)
-    func = mapping.get(function)
-    if func is None:
+    described = worker.describe([function])[function]
+    if not described.get("defined"):
         raise LearnerFileError(
             f"{stage.label}: there is no function {function}() - define it with "
             f"`def {function}(...)` (keep the name: the tests call it by that name).",
             stage=stage.number, function=function)
-    if not callable(func):
+    if not described.get("callable"):
         raise LearnerFileError(
-            f"{stage.label}: {function} is a {type(func).__name__}, not a function "
+            f"{stage.label}: {function} is a {described.get('type')}, not a function "
             f"(did something overwrite it?).", stage=stage.number, function=function)
-    return func
 
 
-def _helpers_note(stage: Any, function: str, func: Callable[..., Any]) -> str:
-    """A note naming the learner's other functions of this stage that `func` calls, if any."""
-    code = getattr(func, "__code__", None)
-    helpers = [name for name in stage.functions if name != function and code is not None
-               and name in code.co_names]
-    if not helpers:
-        return ""
-    names = ", ".join(f"{name}()" for name in helpers)
-    which = "its test fails too, fix it" if len(helpers) == 1 else "their tests fail too, fix them"
-    return f"\n  note:     {function}() uses your {names}: if {which} first."
+def as_program(stage: Any, learner: "LearnerProgram | ModuleType | str | Path") -> LearnerProgram:
+    """The LearnerProgram to grade: given as one, or as the path (or module) of a learner file."""
+    if isinstance(learner, LearnerProgram):
+        return learner
+    path = getattr(learner, "__file__", None) if isinstance(learner, ModuleType) else learner
+    if isinstance(path, (str, Path)):
+        return LearnerProgram.from_files(stage, Path(path))
+    raise TypeError("run_checks grades a LearnerProgram (or a learner file's path): the learner's code "
+                    "runs in the grading worker, never in this process")
 
 
-def run_checks(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleType, *,
+def run_checks(stage: Any, function: str, learner: "LearnerProgram | ModuleType | str | Path", *,
                visible_only: bool = False, hidden_only: bool = False) -> list[str]:
     """Run the checks of the learner's `function` of `stage`, in order, stopping at the first failure.
 
     Args:
         stage: "01", 1, "activations", "01_activations", ... (see grading.stages.get_stage).
         function: e.g. "softmax".
-        namespace: a module or a dict (a notebook's globals()) holding the learner's function.
+        learner: the LearnerProgram holding the learner's function (or the path of their file).
         visible_only: run only the checks meant to be shown to students.
         hidden_only: run only the others.
 
@@ -155,31 +158,34 @@ def run_checks(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleT
     __tracebackhide__ = True
     stage = get_stage(stage)
     checks = checks_for(stage, function)
-    func = find_function(stage, function, namespace)
-    learner = LearnerFunction(stage, function, func, namespace)
+    program = as_program(stage, learner)
     passed = []
-    for check in checks:
-        if (visible_only and not check.visible) or (hidden_only and check.visible):
-            continue
-        with warnings.catch_warnings(record=True), np.errstate(all="ignore"):
-            warnings.simplefilter("always")  # nothing a check does may reach stderr
-            try:
-                check.run(learner)
-            except GradingError as error:
-                error.check = check.name
-                if not isinstance(error, (NotWrittenYet, CallsReferenceError, LearnerFileError)):
-                    error.args = (f"{error}\n  check:    {check.name} - {check.description}"
-                                  + _helpers_note(stage, function, func),)
-                raise
-            except Exception as error:  # the check could not use what the function returned
-                raise GradingError(
-                    f"{stage.label}, {function}(): the grader could not use what it returned "
-                    f"({type(error).__name__}: {error}).\n"
-                    f"  called:   {learner.last_call}\n"
-                    f"  hint:     check the type and shape of what you return against the docstring "
-                    f"(check {check.name}: {check.description})",
-                    stage=stage.number, function=function, check=check.name) from None
-        passed.append(check.name)
+    with program.worker(function) as worker:
+        find_function(stage, function, worker)
+        learner_function = LearnerFunction(stage, function, program, worker)
+        for check in checks:
+            if (visible_only and not check.visible) or (hidden_only and check.visible):
+                continue
+            learner_function.strict_warnings = check.strict_warnings
+            learner_function.last_warnings = []
+            with warnings.catch_warnings(record=True), np.errstate(all="ignore"):
+                warnings.simplefilter("always")  # nothing a check does may reach stderr
+                try:
+                    check.run(learner_function)
+                except GradingError as error:
+                    error.check = check.name
+                    if not isinstance(error, (NotWrittenYet, CallsReferenceError, LearnerFileError)):
+                        error.args = (f"{error}\n  check:    {check.name} - {check.description}",)
+                    raise
+                except Exception as error:  # the check could not use what the function returned
+                    raise GradingError(
+                        f"{stage.label}, {function}(): the grader could not use what it returned "
+                        f"({type(error).__name__}: {error}).\n"
+                        f"  called:   {learner_function.last_call}\n"
+                        f"  hint:     check the type and shape of what you return against the docstring "
+                        f"(check {check.name}: {check.description})",
+                        stage=stage.number, function=function, check=check.name) from None
+            passed.append(check.name)
     return passed
 
 

@@ -157,7 +157,7 @@ def unchanged_by_adding_a_constant(softmax: LearnerFunction) -> None:
                  hint="softmax(Z + c) must equal softmax(Z) for a constant c added to a column")
 
 
-@check("softmax")
+@check("softmax", strict_warnings=True)
 def large_logits_do_not_overflow(softmax: LearnerFunction) -> None:
     """logits as large as +-1e4 give the right probabilities, with no overflow, NaN or warning."""
     Z = np.array([[1e4, -1e4, 0.0], [1e4 - 1.0, -1e4 + 2.0, 1e4], [0.0, -1e4 + 1.0, -1e4]])

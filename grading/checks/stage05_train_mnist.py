@@ -5,10 +5,8 @@ The learner's stage 05 functions run on the learner's own functions of stages 01
 so a difference from the reference may come from an earlier stage: the hints say so.
 """
 
-import contextlib
+import io
 import os
-import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -139,10 +137,11 @@ def one_batch_when_large(minibatch_indices: LearnerFunction) -> None:
 
 # ------------------------------------------------------- mini_batch_gradient_descent
 def _starting_params(fn: LearnerFunction, n_in: int, n_hidden: int, seed: int, init: str) -> tuple:
-    """The learner's own init_params (stage 02) when it can be found, else the reference's."""
-    namespace = fn.namespace if isinstance(fn.namespace, Mapping) else vars(fn.namespace)
-    init_params = namespace.get("init_params") or ref_forward.init_params
-    return tuple(np.asarray(p) for p in init_params(n_in, n_hidden, 10, seed=seed, init=init))
+    """The learner's own init_params (stage 02) when their program has one, else the reference's."""
+    params = fn.call_other("init_params", n_in, n_hidden, 10, seed=seed, init=init)
+    if params is None:
+        params = ref_forward.init_params(n_in, n_hidden, 10, seed=seed, init=init)
+    return tuple(np.asarray(p) for p in params)
 
 
 def _trained(fn: LearnerFunction, *args, **kwargs) -> list[np.ndarray]:
@@ -307,76 +306,87 @@ def _saved_params(seed: int) -> tuple[np.ndarray, ...]:
     return ref_forward.init_params(784, 10, 10, seed=seed)
 
 
+def _npz(fn: LearnerFunction, data: bytes) -> dict[str, np.ndarray]:
+    """The arrays of an .npz file's bytes (never unpickled); fails when it is not one."""
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except Exception as error:
+        fn.fail(f"the file is not a NumPy .npz archive ({error}).",
+                mistake="write it with np.savez(file, W1=W1, b1=b1, W2=W2, b2=b2)")
+
+
 @check("save_params", visible=True)
 def saves_a_file_load_params_reads(save_params: LearnerFunction) -> None:
     """save_params writes an .npz (creating folders) that holds W1, b1, W2, b2 as given."""
     params = _saved_params(80)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "runs" / "weights.npz"
-        returned = save_params(path, *params)
-        if not path.is_file():
-            save_params.fail(f"no file was written at {path.name} (in a new folder runs/).",
-                             hint="create the parent folders (atomic_write does) and write the file there")
-        if not isinstance(returned, (str, os.PathLike)) or Path(returned) != path:
-            save_params.fail("it should return the path it wrote.", returned=returned,
-                             hint="end with `return Path(path)`")
-        try:
-            with np.load(path) as archive:
-                stored = {name: archive[name] for name in archive.files}
-        except Exception as error:
-            save_params.fail(f"the file is not a NumPy .npz archive ({error}).",
-                             hint="write it with np.savez(file, W1=W1, b1=b1, W2=W2, b2=b2)")
-        for name, value in zip(PARAMS, params):
-            if name not in stored:
-                save_params.fail(f"the file has no array named {name} (it has {sorted(stored)}).",
-                                 hint="name the arrays: np.savez(file, W1=W1, b1=b1, W2=W2, b2=b2)")
-            if not np.array_equal(stored[name], value):
-                save_params.fail(f"the stored {name} differs from the one given.")
+    folder = save_params.scratch()
+    path = folder.path / "runs" / "weights.npz"
+    returned = save_params(path, *params)
+    if not folder.is_file("runs/weights.npz"):
+        save_params.fail(f"no file was written at {path.name} (in a new folder runs/).",
+                         mistake="create the parent folders (atomic_write does) and write the file there")
+    if not isinstance(returned, (str, os.PathLike)) or Path(returned) != Path(path):
+        save_params.fail("it should return the path it wrote.", returned=returned,
+                         mistake="end with `return Path(path)`")
+    stored = _npz(save_params, folder.read_bytes("runs/weights.npz"))
+    for name, value in zip(PARAMS, params):
+        if name not in stored:
+            save_params.fail(f"the file has no array named {name} (it has {sorted(stored)}).",
+                             mistake="name the arrays: np.savez(file, W1=W1, b1=b1, W2=W2, b2=b2)")
+        if not np.array_equal(stored[name], value):
+            save_params.fail(f"the stored {name} differs from the one given.")
 
 
 @check("save_params")
 def replaces_atomically(save_params: LearnerFunction) -> None:
     """saving over an existing file replaces it and leaves no temporary file behind."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "weights.npz"
-        save_params(path, *_saved_params(81))
-        params = _saved_params(82)
-        save_params(path, *params)
-        leftovers = sorted(p.name for p in Path(folder).iterdir() if p.name != "weights.npz")
-        if leftovers:
-            save_params.fail(f"files were left behind: {leftovers}.",
-                             hint="write through kit_helpers.atomic_write(path)")
-        with np.load(path) as archive:
-            if not np.array_equal(archive["W1"], params[0]):
-                save_params.fail("saving again did not replace the old parameters.")
+    folder = save_params.scratch()
+    path = folder.path / "weights.npz"
+    save_params(path, *_saved_params(81))
+    params = _saved_params(82)
+    save_params(path, *params)
+    leftovers = [name for name in folder.names() if name != "weights.npz"]
+    if leftovers:
+        save_params.fail(f"files were left behind: {leftovers}.",
+                         mistake="write through kit_helpers.atomic_write(path)")
+    if not np.array_equal(_npz(save_params, folder.read_bytes("weights.npz")).get("W1"), params[0]):
+        save_params.fail("saving again did not replace the old parameters.")
 
 
 @check("load_params", visible=True)
 def reads_saved_parameters(load_params: LearnerFunction) -> None:
     """load_params returns W1, b1, W2, b2 exactly as save_params stored them."""
     params = _saved_params(83)
-    with tempfile.TemporaryDirectory() as folder:
-        path = ref.save_params(Path(folder) / "weights.npz", *params)
-        result = as_tuple(load_params, load_params(path), PARAMS)
-        for name, got, want in zip(PARAMS, result, params):
-            got = as_array(load_params, got, name)
-            expect_shape(load_params, got, want.shape, what=name)
-            if not np.array_equal(got, want):
-                load_params.fail(f"{name} differs from the saved one.",
-                                 hint="return the arrays in the order W1, b1, W2, b2: "
-                                      "tuple(archive[name] for name in PARAM_NAMES)")
+    folder = load_params.scratch()
+    folder.write_bytes("weights.npz", _npz_bytes(params))
+    result = as_tuple(load_params, load_params(folder.path / "weights.npz"), PARAMS)
+    for name, got, want in zip(PARAMS, result, params):
+        got = as_array(load_params, got, name)
+        expect_shape(load_params, got, want.shape, what=name)
+        if not np.array_equal(got, want):
+            load_params.fail(f"{name} differs from the saved one.",
+                             mistake="return the arrays in the order W1, b1, W2, b2: "
+                                     "tuple(archive[name] for name in PARAM_NAMES)")
 
 
 @check("load_params")
 def loads_from_a_string_path(load_params: LearnerFunction) -> None:
     """a path given as a str works too, and the arrays stay usable after loading."""
     params = _saved_params(84)
-    with tempfile.TemporaryDirectory() as folder:
-        path = ref.save_params(Path(folder) / "w.npz", *params)
-        result = [np.array(a) for a in as_tuple(load_params, load_params(str(path)), PARAMS)]
+    folder = load_params.scratch()
+    folder.write_bytes("w.npz", _npz_bytes(params))
+    result = [np.array(a) for a in as_tuple(load_params, load_params(str(folder.path / "w.npz")), PARAMS)]
     for name, got, want in zip(PARAMS, result, params):
         if not np.array_equal(got, want):
             load_params.fail(f"{name} differs from the saved one.")
+
+
+def _npz_bytes(params: tuple[np.ndarray, ...]) -> bytes:
+    """The .npz file the reference save_params writes, as bytes."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **dict(zip(PARAMS, params)))
+    return buffer.getvalue()
 
 
 # -------------------------------------------------------------- plot_history
@@ -384,16 +394,15 @@ def _lines_of(figure: Figure) -> list[np.ndarray]:
     return [np.asarray(line.get_ydata(), dtype=float) for axes in figure.axes for line in axes.get_lines()]
 
 
-def _expect_figure(plot_history: LearnerFunction, history: dict, path: Path | None) -> Figure:
-    figure = plot_history(history, path)
+def _expect_figure(plot_history: LearnerFunction, figure: object, history: dict) -> Figure:
     if not isinstance(figure, Figure):
         plot_history.fail(f"it should return a matplotlib Figure, not {type(figure).__name__}.",
-                          hint="return the figure you drew on")
+                          mistake="return the figure you drew on")
     lines = _lines_of(figure)
     for key, values in history.items():
         if not any(close(line, np.asarray(values, dtype=float)) for line in lines):
             plot_history.fail(f'no curve of the figure shows history["{key}"].',
-                              hint="plot every list of history against the epoch number")
+                              mistake="plot every list of history against the epoch number")
     return figure
 
 
@@ -401,12 +410,12 @@ def _expect_figure(plot_history: LearnerFunction, history: dict, path: Path | No
 def draws_accuracy_and_loss(plot_history: LearnerFunction) -> None:
     """plot_history(history) returns a Figure with the accuracy and loss curves, and writes nothing."""
     history = {"accuracy": [0.5, 0.7, 0.8], "loss": [1.6, 0.9, 0.6]}
-    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):  # catch relative writes
-        _expect_figure(plot_history, history, None)
-        written = sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*"))
+    folder = plot_history.scratch()  # the current folder of the call: catches relative writes
+    _expect_figure(plot_history, plot_history.call_in(folder, history, None), history)
+    written = folder.names()
     if written:
         plot_history.fail(f"with path=None it wrote {written} (in the current folder).",
-                          hint="only save the figure when a path is given: `if path is not None:`")
+                          mistake="only save the figure when a path is given: `if path is not None:`")
 
 
 @check("plot_history")
@@ -414,12 +423,11 @@ def writes_a_png(plot_history: LearnerFunction) -> None:
     """with dev curves and a path, it draws every curve and saves a PNG there (creating the folder)."""
     history = {"accuracy": [0.5, 0.7, 0.8, 0.85], "loss": [1.6, 0.9, 0.6, 0.5],
                "dev_accuracy": [0.45, 0.6, 0.7, 0.72], "dev_loss": [1.7, 1.1, 0.8, 0.75]}
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "plots" / "curves.png"
-        _expect_figure(plot_history, history, path)
-        if not path.is_file():
-            plot_history.fail("no file was written at the path given.",
-                              hint="save with figure.savefig(file, format=\"png\") inside atomic_write(path) "
-                                   "(which also creates the folder)")
-        if not path.read_bytes().startswith(b"\x89PNG"):
-            plot_history.fail("the file written is not a PNG image.", hint='figure.savefig(..., format="png")')
+    folder = plot_history.scratch()
+    _expect_figure(plot_history, plot_history(history, folder.path / "plots" / "curves.png"), history)
+    if not folder.is_file("plots/curves.png"):
+        plot_history.fail("no file was written at the path given.",
+                          mistake="save with figure.savefig(file, format=\"png\") inside atomic_write(path) "
+                                  "(which also creates the folder)")
+    if not folder.read_bytes("plots/curves.png").startswith(b"\x89PNG"):
+        plot_history.fail("the file written is not a PNG image.", mistake='figure.savefig(..., format="png")')

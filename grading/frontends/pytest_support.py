@@ -7,8 +7,10 @@
         grade(__file__, "relu")
 
 The stage is the name of the test file's folder and the learner's file sits
-beside the test file. A failure becomes a pytest failure showing only the
-teaching message (no traceback), so a fresh stub gives one short line.
+beside the test file. The learner's code runs in the sealed grading worker, never
+in pytest's own process (grading/running/program.py). A failure becomes a pytest
+failure showing only the teaching message (no traceback), so a fresh stub gives
+one short line.
 """
 
 import os
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ..errors import GradingError
-from ..running.loading import CAPSTONE, earlier_stages, load_learner_module
+from ..running.program import CAPSTONE, LearnerProgram, earlier_stages
 from ..checks.registry import run_checks
 from ..stages import get_stage
 
@@ -29,8 +31,8 @@ def grade(test_file: "str | os.PathLike", function: str) -> None:
     stage = get_stage(folder.name)
     message = None
     try:
-        module = load_learner_module(stage, folder / f"{stage.module}.py")
-        run_checks(stage, function, module)
+        program = LearnerProgram.from_files(stage, folder / f"{stage.module}.py")
+        run_checks(stage, function, program)
     except GradingError as error:
         message = str(error)
     if message is not None:  # outside the except block: no "during handling..." chain
@@ -50,9 +52,9 @@ def grade_earlier_stages(test_file: "str | os.PathLike") -> None:
     for earlier in earlier_stages(stage):
         first_line = None
         try:
-            module = load_learner_module(earlier, exercises_dir=exercises_dir)
+            program = LearnerProgram.from_files(earlier, exercises_dir=exercises_dir)
             for function in earlier.functions:
-                run_checks(earlier, function, module)
+                run_checks(earlier, function, program)
         except GradingError as error:
             first_line = str(error).splitlines()[0]
         if first_line is not None:

@@ -13,7 +13,8 @@ only those can be imported:
 
 It also recognises a misspelt stage module (`from activation import relu`) and
 an import of a later stage (stage 02 importing `backprop`, stage 03's module).
-The grading harness calls it when loading a learner's file fails; anything it
+The grading (grading/running/program.py) calls it with the worker's facts when a learner's
+file fails to load; anything it
 does not recognise is left to the harness's general message (it returns None).
 """
 
@@ -26,35 +27,40 @@ _CANNOT_IMPORT = re.compile(r"cannot import name '(?P<name>\w+)' from '(?P<modul
 REFERENCE_PACKAGE = "solutions."
 
 
-def explain_import_error(error: BaseException, stage: Stage, where: str) -> str | None:
-    """The learner's message for an ImportError raised while loading `stage`'s file, or None.
+def explain_import_error(facts: dict, stage: Stage, where: str, *,
+                         reference_modules: "set[str] | None" = None) -> str | None:
+    """The learner's message for an import that failed while loading `stage`'s file, or None.
 
     Args:
-        error: what loading the file raised.
+        facts: what the worker reported of the exception (grading/sandbox/kit_worker/facts.py):
+            its "type", "message" and, for ModuleNotFoundError, "module".
         stage: the stage whose file was being loaded.
         where: the file and line as the message should show them, e.g. "forward.py, line 21".
+        reference_modules: the stage modules that are the reference here (earlier stages of
+            stages 02-04), not the learner's own files.
 
     Returns:
-        "Stage 02 (forward pass): forward.py, line 21 imports ..." or None when
-        `error` is not an import problem this module knows how to explain.
+        "Stage 02 (forward pass): forward.py, line 21 imports ..." or None when the
+        failure is not an import problem this module knows how to explain.
     """
-    if isinstance(error, ModuleNotFoundError):
-        return _module_not_found(error, stage, where)
-    if isinstance(error, ImportError):
-        return _name_not_found(error, stage, where)
+    kind = facts.get("type")
+    if kind == "ModuleNotFoundError":
+        return _module_not_found(str(facts.get("module") or ""), stage, where)
+    if kind == "ImportError":
+        return _name_not_found(str(facts.get("message", "")), stage, where, reference_modules or set())
     return None
 
 
-def _name_not_found(error: ImportError, stage: Stage, where: str) -> str | None:
+def _name_not_found(message: str, stage: Stage, where: str, reference_modules: set[str]) -> str | None:
     """`from <stage module> import <name>` where the module has no such name."""
-    match = _CANNOT_IMPORT.search(str(error))
+    match = _CANNOT_IMPORT.search(message)
     if match is None:
         return None
     name, module = match["name"], match["module"]
-    is_reference = module.startswith(REFERENCE_PACKAGE)
     provider = STAGE_BY_MODULE.get(module.removeprefix(REFERENCE_PACKAGE))
     if provider is None:
         return None
+    is_reference = provider.module in reference_modules or module.startswith(REFERENCE_PACKAGE)
     provides = ", ".join(provider.functions)
     suggestion = _did_you_mean(name, provider.functions)
     text = (f"{stage.label}: {where} imports {name} from {provider.module}, but "
@@ -69,9 +75,8 @@ def _name_not_found(error: ImportError, stage: Stage, where: str) -> str | None:
     return text
 
 
-def _module_not_found(error: ModuleNotFoundError, stage: Stage, where: str) -> str | None:
+def _module_not_found(missing: str, stage: Stage, where: str) -> str | None:
     """`from <module> import ...` where the module is a later stage, or a misspelt stage module."""
-    missing = error.name or ""
     earlier = [s for s in STAGES if s.number < stage.number]
     allowed = ", ".join(f"{s.module} (stage {s.number})" for s in earlier) or "none: it is the first stage"
     later = STAGE_BY_MODULE.get(missing)

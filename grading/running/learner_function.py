@@ -1,123 +1,139 @@
-"""Calling the learner's code under supervision, and phrasing what went wrong.
+"""How a check calls the learner's function: in the sealed worker, and phrasing what went wrong.
 
-A check never calls the learner's function directly: it calls a `LearnerFunction`,
-which runs it
+A check never touches the learner's code: it calls a `LearnerFunction`, which sends
+the arguments to the worker process grading this function (grading/sandbox) and
+gets back what the call came to, as data:
 
-  * with its printed output captured (kept in `.last_output`),
-  * with every NumPy floating-point warning recorded and turned into a failure
-    (nbgrader scores a cell that writes to stderr as failed, and a learner should
-    hear about an overflow, not see it scroll past),
-  * watched by a profiler hook that notices when the code runs the reference
-    solution of the stage being graded (calling earlier stages' reference
-    building blocks is fine),
+  * the value it returned; the arguments it changed in place are changed here too,
+    so a check still sees a learner who writes into Z or fills history=;
+  * what it printed (kept in `.last_output`) and the NumPy warnings it caused
+    (`.last_warnings`): a warning fails a check only where the function's contract
+    says warnings are wrong (checks registered with strict_warnings=True, e.g.
+    softmax of logits of +-1e4); elsewhere the message of a later failure notes it;
+  * or what it raised, as facts, turned into a GradingError with a teaching message:
+    a stub's NotImplementedError becomes "not written yet", any other exception names
+    the learner's line that raised it; importing the reference solution or the
+    grader (which do not exist in the worker) is "calling the reference";
+  * or that it ran out of time (CALL_TIME_LIMIT, measured here: a loop that swallows
+    every interrupt is ended with its process) or that its process died.
 
-and turns whatever it raises into a GradingError with a teaching message: a stub's
-NotImplementedError becomes "not written yet", any other exception names the
-learner's line that raised it.
+While it runs, the stage's other functions (and, before the capstone, the earlier
+stages') are answered by the reference here, so one wrong function costs only its
+own points (grading/running/program.py says which).
 """
 
-import contextlib
 import importlib
 import inspect
-import io
 import re
-import signal
-import sys
-import threading
-import traceback
-import warnings
-from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 
-from ..errors import CallsReferenceError, GradingError, NotWrittenYet
-from .shape_errors import shapes_on_line
 from ..checks.show import show
+from ..errors import GradingError, NotWrittenYet
+from ..sandbox import Scratch, Worker
 from ..stages import Stage, get_stage
+from .program import REFERENCE_PACKAGES, LearnerProgram, calls_reference
 
 _STUB_MESSAGE = re.compile(r"Stage (?P<number>\d\d) \([^)]*\): implement (?P<function>\w+)\(\)")
-_LIBRARY_PREFIXES = tuple({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+
+#: seconds one call of the learner's function may take (the slowest check needs well under 1)
+CALL_TIME_LIMIT = 30.0
 
 
 class LearnerFunction:
-    """The learner's `function` of `stage`, callable like the original.
+    """The learner's `function` of `stage`, callable like the original, running in `worker`.
 
     Attributes:
         stage: the Stage being graded.
         name: the function's name, e.g. "softmax".
-        func: the learner's function object.
-        namespace: where it came from (a module or a dict such as a notebook's globals()).
+        program: the LearnerProgram it belongs to.
         last_call: how the last call looked, e.g. "softmax(Z) with Z = [[...]]".
         last_output: what the last call printed.
+        last_warnings: the NumPy warnings of the last call, as texts.
+        strict_warnings: set by the registry for checks whose contract forbids warnings.
     """
 
-    def __init__(self, stage: "Stage | str", name: str, func: Callable[..., Any],
-                 namespace: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, stage: "Stage | str", name: str, program: LearnerProgram, worker: Worker) -> None:
         self.stage = get_stage(stage)
         self.name = name
-        self.func = func
-        self.namespace = namespace or {}
+        self.program = program
+        self.worker = worker
         self.last_call = f"{name}()"
         self.last_output = ""
-        self._reference_file = _reference_file(self.stage)
+        self.last_warnings: list[str] = []
+        self.strict_warnings = False
         self._parameter_names = _reference_parameter_names(self.stage, name)
+        self._answer = program.answer_for(name)
+        self._callbacks = program.callbacks_for(name)
 
     # ----------------------------------------------------------------- calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Call the learner's function; see the module docstring for what is watched."""
+        """Call the learner's function in the worker; see the module docstring for what comes back."""
         __tracebackhide__ = True
         self.last_call = self.describe_call(args, kwargs)
-        if _code_file(self.func) == self._reference_file:
-            self._fail_reference()
-        output = io.StringIO()
-        called_reference = False
+        return self._run(self.name, args, kwargs, callbacks=self._callbacks)
 
-        def watch(frame: Any, event: str, arg: Any) -> None:
-            nonlocal called_reference
-            if event == "call" and frame.f_code.co_filename == self._reference_file:
-                called_reference = True
+    def call_in(self, folder: Scratch, *args: Any, **kwargs: Any) -> Any:
+        """Call it with `folder` as the current folder (to see what it writes by relative path)."""
+        __tracebackhide__ = True
+        self.last_call = self.describe_call(args, kwargs)
+        return self._run(self.name, args, kwargs, callbacks=self._callbacks, cwd=str(folder.path))
 
-        previous_profile = sys.getprofile()
-        watch_removed = False  # set when the function switches the watch off (sys.setprofile)
-        with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
-            warnings.simplefilter("always")
-            # pyplot's reminder to close figures is not the learner's numerics (and re-running
-            # a notebook's test cells would trip it): ignore it.
-            warnings.filterwarnings("ignore", message="More than .* figures have been opened")
-            try:
-                with contextlib.redirect_stdout(output), _time_limit(CALL_TIME_LIMIT):
-                    sys.setprofile(watch)
-                    try:
-                        result = self.func(*args, **kwargs)
-                    finally:
-                        watch_removed = sys.getprofile() is not watch
-                        sys.setprofile(previous_profile)
-            except _TooSlow:
-                self.last_output = output.getvalue()
-                self.fail(f"it did not return within {CALL_TIME_LIMIT:g} seconds, so grading stopped it.",
-                          hint="is there a loop that never ends (a while loop whose condition never "
-                               "changes, a counter that is never increased)?")
-            except NotImplementedError as error:
-                self.last_output = output.getvalue()
-                raise self._not_written(error) from None
-            except GradingError:
-                raise
-            except Exception as error:  # the learner's code raised: say where
-                self.last_output = output.getvalue()
-                if called_reference or watch_removed:
-                    self._fail_reference()
-                raise self._raised(error) from None
-        self.last_output = output.getvalue()
-        if called_reference or watch_removed:
-            self._fail_reference()
-        numpy_warnings = [w for w in caught if issubclass(w.category, RuntimeWarning)]
-        if numpy_warnings:
-            self.fail(f"NumPy warned: {numpy_warnings[0].message}.",
-                      hint="a warning means a number overflowed, was divided by zero or became NaN; "
-                           + _warning_hint(str(numpy_warnings[0].message)))
-        return result
+    def call_other(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call another function of the learner's program as it is (e.g. the capstone's own init_params).
+
+        Returns None when the program has no such function.
+        """
+        __tracebackhide__ = True
+        if not self.worker.describe([name])[name].get("callable"):
+            return None
+        return self._run(name, args, kwargs, callbacks=[])
+
+    def scratch(self) -> Scratch:
+        """An empty folder inside the worker for this check's files (see grading/sandbox)."""
+        return self.program.sandbox.scratch()
+
+    def _run(self, name: str, args: tuple, kwargs: dict, *, callbacks: list[str], cwd: str | None = None) -> Any:
+        __tracebackhide__ = True
+        outcome = self.worker.call(name, args, kwargs, timeout=CALL_TIME_LIMIT, answer=self._answer,
+                                   callbacks=callbacks, cwd=cwd)
+        self.last_output = outcome.stdout
+        self.last_warnings = outcome.warnings
+        if outcome.kind == "timed out":
+            self.fail(f"it did not return within {CALL_TIME_LIMIT:g} seconds, so grading stopped it.",
+                      mistake="is there a loop that never ends (a while loop whose condition never "
+                              "changes, a counter that is never increased)?")
+        if outcome.kind == "crashed":
+            self.fail("the process running it stopped before it returned (os._exit(), a crash in C code, "
+                      "or a message that could not be read).",
+                      hint="return the result; do not end the process")
+        if outcome.kind == "raised":
+            self._raise_for(outcome.raised, outcome.facts)
+        if self.strict_warnings and outcome.warnings:
+            message = outcome.warnings[0]
+            self.fail(f"NumPy warned: {message}.",
+                      mistake="a warning means a number overflowed, was divided by zero or became NaN; "
+                              + _warning_hint(message))
+        return outcome.value
+
+    def _raise_for(self, kind: str, facts: dict) -> NoReturn:
+        __tracebackhide__ = True
+        if kind == "not_implemented":
+            raise self._not_written(facts)
+        if kind == "system_exit":
+            raise GradingError(f"{self.stage.label}, {self.name}(): your code called exit() (it raised SystemExit), "
+                               f"which would stop the grader - return the result instead.",
+                               stage=self.stage.number, function=self.name)
+        if kind == "memory":
+            limit = self.program.sandbox.limits.memory_bytes
+            self.fail(f"it ran out of memory (grading allows {limit / 2**30:.1f} GiB).",
+                      mistake="is an array much larger than it should be (m x m instead of 10 x m)?")
+        module = str(facts.get("module") or "").split(".")[0]
+        if facts.get("type") in ("ModuleNotFoundError", "ImportError") and module in REFERENCE_PACKAGES:
+            where = facts.get("where") or {}
+            raise calls_reference(self.stage, self.name, f"{where.get('file')}, line {where.get('line')}")
+        raise self._raised(facts)
 
     def describe_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
         """E.g. 'softmax(Z) with Z = [[1. 2.]]' (arguments named as in the reference signature)."""
@@ -162,23 +178,18 @@ class LearnerFunction:
             lines.append(f"  expected: {show(expected, indent=12)}")
         if mistake or hint:
             lines.append(f"  hint:     {mistake or hint}")
+        if self.last_warnings and not problem.startswith("NumPy warned"):
+            lines.append(f"  note:     NumPy warned during that call: {self.last_warnings[0]}")
         raise GradingError("\n".join(lines), stage=self.stage.number, function=self.name,
                            mistake=mistake or None)
 
-    def _fail_reference(self) -> NoReturn:
-        raise CallsReferenceError(
-            f"{self.stage.label}, {self.name}(): your {self.name}() calls the reference solution "
-            f"(solutions/{self.stage.module}.py) instead of computing the result itself. "
-            f"Write it with NumPy (and, where the README says so, earlier stages' functions).",
-            stage=self.stage.number, function=self.name)
-
-    def _not_written(self, error: NotImplementedError) -> NotWrittenYet:
+    def _not_written(self, facts: dict) -> NotWrittenYet:
         """The message for a stub: which function is unwritten, and where it lives."""
-        match = _STUB_MESSAGE.search(str(error))
+        match = _STUB_MESSAGE.search(str(facts.get("message", "")))
         if match:
             missing_stage, missing = get_stage(match["number"]), match["function"]
         else:
-            missing_stage, missing = self.stage, _innermost_function(error) or self.name
+            missing_stage, missing = self.stage, facts.get("innermost") or self.name
         if missing_stage != self.stage:
             message = (f"{self.stage.label}: {self.name}() needs your {missing}() from "
                        f"{missing_stage.label.lower()}, which is not written yet - finish that stage "
@@ -191,71 +202,30 @@ class LearnerFunction:
                        f"`raise NotImplementedError(...)` in {self.stage.learner_relpath} with your code.")
         return NotWrittenYet(message, stage=self.stage.number, function=self.name)
 
-    def _raised(self, error: Exception) -> GradingError:
-        where = _learner_line(error)
-        text = f"{type(error).__name__}: {error}"
-        lines = [f"{self.stage.label}, {self.name}(): raised {text}",
+    def _raised(self, facts: dict) -> GradingError:
+        """The message for an exception the learner's code raised (from the worker's facts)."""
+        kind, message = str(facts.get("type", "Exception")), str(facts.get("message", ""))
+        lines = [f"{self.stage.label}, {self.name}(): raised {kind}: {message}",
                  f"  called:   {self.last_call}"]
-        if where:
-            lines.append(f"  raised at: {where}")
-        if isinstance(error, ValueError) and ("broadcast" in str(error) or "aligned" in str(error)
-                                              or "mismatch" in str(error)):
+        where = facts.get("where")
+        if isinstance(where, dict) and where.get("file"):
+            code = f": {where['code']}" if where.get("code") else ""
+            lines.append(f"  raised at: {where['file']}, line {where.get('line')}, in {where.get('function')}(){code}")
+        if kind == "ValueError" and ("broadcast" in message or "aligned" in message or "mismatch" in message):
             lines.append("  hint:     array shapes do not fit: write the shape of every array next to "
                          "the line (see the README's shape table)")
-            shapes = shapes_on_line(error, lambda filename: not _is_library_file(filename))
-            if shapes:
-                lines.append(f"  shapes:   on that line, {shapes}")
+            if facts.get("shapes"):
+                lines.append(f"  shapes:   on that line, {facts['shapes']}")
         return GradingError("\n".join(lines), stage=self.stage.number, function=self.name)
 
 
 # --------------------------------------------------------------------- helpers
-#: seconds one call of the learner's function may take (the slowest check needs well under 1)
-CALL_TIME_LIMIT = 60.0
-
-
-class _TooSlow(BaseException):
-    """Raised inside the learner's code when CALL_TIME_LIMIT runs out (a BaseException, so that
-    the learner's own `except Exception` cannot swallow it)."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the block after `seconds` with _TooSlow, where a SIGALRM timer is available
-    (POSIX, main thread) and no other timer is running; elsewhere, no limit."""
-    usable = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
-    if not usable:
-        yield
-        return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise _TooSlow()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def _reference_file(stage: Stage) -> str:
-    module = importlib.import_module(stage.reference_module)
-    return module.__file__ or ""
-
-
 def _reference_parameter_names(stage: Stage, name: str) -> tuple[str, ...]:
     module = importlib.import_module(stage.reference_module)
     function = getattr(module, name, None)
     if function is None:
         return ()
     return tuple(inspect.signature(function).parameters)
-
-
-def _code_file(func: Callable[..., Any]) -> str | None:
-    code = getattr(func, "__code__", None)
-    return code.co_filename if code is not None else None
 
 
 def _inline(value: Any) -> str:
@@ -265,37 +235,6 @@ def _inline(value: Any) -> str:
 
 def _is_trivial(value: Any) -> bool:
     return value is None or isinstance(value, (int, float, str, bool, dict, np.random.Generator))
-
-
-def _is_library_file(filename: str) -> bool:
-    """True for Python's, the installed libraries' and grading's own files."""
-    if filename.startswith("<"):
-        return False  # a notebook cell or exec'd text: the learner's
-    resolved = str(Path(filename).resolve())
-    grading_dir = str(Path(__file__).resolve().parent) + "/"
-    return ("site-packages" in resolved or resolved.startswith(grading_dir)
-            or any(resolved.startswith(prefix + "/") for prefix in _LIBRARY_PREFIXES))
-
-
-def _learner_frames(error: BaseException) -> list[traceback.FrameSummary]:
-    """The traceback's frames outside Python's and the libraries' own files (innermost last)."""
-    return [frame for frame in traceback.extract_tb(error.__traceback__)
-            if not _is_library_file(frame.filename)]
-
-
-def _learner_line(error: BaseException) -> str | None:
-    frames = _learner_frames(error)
-    if not frames:
-        return None
-    frame = frames[-1]
-    name = Path(frame.filename).name if not frame.filename.startswith("<") else frame.filename
-    code = f": {frame.line.strip()}" if frame.line else ""
-    return f"{name}, line {frame.lineno}, in {frame.name}(){code}"
-
-
-def _innermost_function(error: BaseException) -> str | None:
-    frames = _learner_frames(error)
-    return frames[-1].name if frames else None
 
 
 def _warning_hint(message: str) -> str:

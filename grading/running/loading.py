@@ -1,4 +1,8 @@
-"""Loading a learner's stage file the way the grading needs it.
+"""Loading a learner's stage file into THIS process, for the learner's own scripts and notebooks.
+
+Grading never does this: the checks grade a LearnerProgram, which runs the learner's
+code in the sealed worker (grading/running/program.py). This in-process loader is for
+the learner's own use of their work, where nothing needs sealing.
 
 `load_learner_module(stage, path)` executes the learner's file as a fresh module
 (it is never left in sys.modules). While it runs, the plain imports of earlier
@@ -24,15 +28,9 @@ from pathlib import Path
 from types import ModuleType
 
 from ..errors import LearnerFileError
-from .import_errors import explain_import_error
 from ..stages import STAGES, Stage, get_stage
-
-CAPSTONE = "05"
-
-
-def earlier_stages(stage: Stage) -> list[Stage]:
-    """The stages before `stage`, in order."""
-    return [s for s in STAGES if s.number < stage.number]
+from .import_errors import explain_import_error
+from .program import CAPSTONE, earlier_stages
 
 
 def load_learner_module(stage: "Stage | str", path: "str | os.PathLike | None" = None, *,
@@ -110,7 +108,9 @@ def _execute(stage: Stage, path: Path, *, needed_by: Stage | None = None) -> Mod
     except Exception as error:
         frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(path)]
         where = f", line {frames[-1].lineno}" if frames else ""
-        explained = explain_import_error(error, stage, f"{shown}{where}")
+        facts = {"type": type(error).__name__, "message": str(error), "module": getattr(error, "name", None)}
+        references = set() if stage.number == CAPSTONE else {s.module for s in earlier_stages(stage)}
+        explained = explain_import_error(facts, stage, f"{shown}{where}", reference_modules=references)
         if explained is not None:
             raise LearnerFileError(explained + context, stage=stage.number) from None
         hint = ""

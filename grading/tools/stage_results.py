@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GradingError, NotWrittenYet
-from ..running.loading import load_learner_module
+from ..running.program import LearnerProgram, shared_sandbox
 from ..checks.registry import checks_for, run_checks
 from ..stages import EXERCISES_DIR, Stage, get_stage
 from ..build.stubs import stub_message
@@ -144,19 +144,15 @@ def is_stub(stage: Stage, function: str, source: str) -> bool:
     return stub_message(stage, function) in source
 
 
-def grade_function(stage: Stage, function: str, module: Any, source: str) -> FunctionResult:
-    """Run `function`'s checks on the learner's loaded `module` (its file's text is `source`)."""
+def grade_function(stage: Stage, function: str, program: LearnerProgram, source: str) -> FunctionResult:
+    """Run `function`'s checks on the learner's `program` (the text of their file is `source`)."""
     names = [check.name for check in checks_for(stage, function)]
     try:
-        run_checks(stage, function, module)
+        run_checks(stage, function, program)
     except GradingError as error:
         passed = names.index(error.check) if error.check in names else 0
         stub = isinstance(error, NotWrittenYet) and is_stub(stage, function, source)
         return FunctionResult(function, NOT_WRITTEN if stub else FAILING, passed, len(names), str(error))
-    except SystemExit:
-        return FunctionResult(function, FAILING, 0, len(names),
-                              f"{stage.label}, {function}(): your code called exit() (it raised SystemExit), "
-                              f"which would stop the grader - return the result instead.")
     return FunctionResult(function, PASSED, len(names), len(names))
 
 
@@ -170,29 +166,27 @@ def grade_stage(stage: "Stage | str", exercises_dir: "str | os.PathLike | None" 
         report: called with each event (see the module docstring) as grading goes.
 
     Returns:
-        The StageResult. Nothing the learner's code prints reaches stdout.
+        The StageResult. The learner's code runs in the grading worker: nothing it prints
+        reaches this process's output.
     """
     stage = get_stage(stage)
     exercises_dir = Path(exercises_dir) if exercises_dir is not None else EXERCISES_DIR
     path = stage.learner_file(exercises_dir)
     report({"event": "loading"})
     try:
-        module = load_learner_module(stage, path, exercises_dir=exercises_dir)
+        program = LearnerProgram.from_files(stage, path, exercises_dir=exercises_dir)
+        program.kernel()
     except GradingError as error:
         report({"event": "problem", "message": str(error)})
         return not_run(stage, str(error))
-    except SystemExit:
-        problem = (f"{stage.label}: loading {stage.learner_relpath} called exit() (it raised SystemExit): "
-                   f"remove that call from the top level of the file.")
-        report({"event": "problem", "message": problem})
-        return not_run(stage, problem)
     source = path.read_text(encoding="utf-8", errors="replace")
     results = []
     for function in stage.functions:
         report({"event": "start", "function": function})
-        result = grade_function(stage, function, module, source)
+        result = grade_function(stage, function, program, source)
         report({"event": "function", **dataclasses.asdict(result)})
         results.append(result)
+    program.close()
     report({"event": "done"})
     return StageResult(stage, results)
 
@@ -220,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     for stage in stages:  # import the reference and the checks first: the time limits are for the learner's code
         importlib.import_module(stage.reference_module)
         check_counts(stage)
+    shared_sandbox().start()  # and start the grading worker
     report({"event": "ready"})
     for stage in stages:
         report({"event": "stage", "stage": stage.number})
