@@ -1,4 +1,12 @@
-"""nbgrader configuration of the mnist-kit course (run nbgrader from this folder; see README.md)."""
+"""nbgrader configuration of the mnist-kit course (run nbgrader from this folder; see README.md).
+
+Autograding is sealed: a submission's code never runs in nbgrader's kernel nor in this
+process. grading.frontends.nbgrader_sealed.SealedExecute takes the place of nbgrader's
+Execute: the notebook's cells run in the kit's grading worker (no network, no view of
+this course, its gradebook or the kit, limited memory, processes and time), every
+check runs here, and each graded test cell gets as its output nothing (passed) or
+one error with the teaching message, which nbgrader scores as usual.
+"""
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (
@@ -6,14 +14,14 @@ from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
-    Execute,
     IgnorePattern,
     LimitOutput,
-    NbGraderPreprocessor,
     OverwriteCells,
     OverwriteKernelspec,
     SaveAutoGrades,
 )
+
+from grading.frontends.nbgrader_sealed import ForgetUnknownGradeIds, SealedExecute
 
 c = get_config()  # noqa: F821 - nbgrader provides get_config when it loads this file
 
@@ -25,15 +33,8 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".pyte
 # What a student sees in place of the solution code.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# Running the submissions. The notebooks ask for the kernel "python3": run nbgrader from the
-# kit's virtual environment so that kernel is its Python (with numpy and grading installed).
-# Each cell gets this many seconds; a cell still running then (an endless loop) is
-# interrupted and scores 0, and the rest of the notebook is graded as usual.
-c.Execute.timeout = 20
-c.Execute.interrupt_on_timeout = True
-# Short tracebacks: a failing check shows its message, not the source lines of the test cell
-# (which would print the hidden tests into the feedback).
-c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
+# Test cells a student deleted come back from the instructor's copy (as edited ones do).
+c.OverwriteCells.add_missing_cells = True
 
 # Feedback without the hidden tests (nbgrader's default feedback shows them).
 c.GenerateFeedback.preprocessors = [
@@ -60,31 +61,15 @@ class DeduplicateIdsKeepingMetadataValid(DeduplicateIds):
         return cell, resources
 
 
-# nbgrader's own list, with DeduplicateIds replaced (a kit test checks it against nbgrader's default)
+# nbgrader's own list, with DeduplicateIds replaced and ForgetUnknownGradeIds before
+# OverwriteCells (a kit test checks it against nbgrader's default)
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIdsKeepingMetadataValid, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+    ClearOutput, DeduplicateIdsKeepingMetadataValid, OverwriteKernelspec, ForgetUnknownGradeIds, OverwriteCells,
+    CheckCellMetadata,
 ]
 
-
-class IgnoreValuesShownByTestCells(NbGraderPreprocessor):
-    """Drop the values ("Out[n]:" results) a test cell displayed before its grade is read.
-
-    nbgrader scores a test cell by its outputs: an error or stderr gives 0, and otherwise the
-    first displayed value, if it is a number, IS the score (any other value: full marks). The
-    kit's test cells display nothing (they end in an assert), so a value there can only come
-    from a student's function run by the checks, e.g. one calling sys.displayhook("ok") to
-    claim full marks for wrong code, or displaying 1000 to crash the grading of the notebook.
-    Without those values, a test cell scores by its errors and stderr alone.
-    """
-
-    def preprocess_cell(self, cell, resources, cell_index):
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
-            cell.outputs = [output for output in cell.outputs if output.output_type != "execute_result"]
-        return cell, resources
-
-
-# nbgrader's own list, with IgnoreValuesShownByTestCells run before the grades are saved
+# nbgrader's own list, with Execute replaced by SealedExecute
 c.Autograde.autograde_preprocessors = [
-    Execute, IgnoreValuesShownByTestCells, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    SealedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
+    CheckCellMetadata,
 ]

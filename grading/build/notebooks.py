@@ -7,19 +7,22 @@
 solutions/<module>.py, the single source of truth, cell by cell:
 
     intro markdown     the module docstring (the maths), how grading works, the points
-    setup (locked)     the module's imports and constants; earlier stages' building
-                       blocks are imported from the reference package `solutions`
+    setup (locked)     the module's imports and constants, and the earlier stages'
+                       functions it uses, in their reference version (inlined, with
+                       those they need in turn), so that a student's notebook runs
+                       with nothing but NumPy and the student edition installed
     per function:
       task markdown    `name` (N points) and the first paragraph of its docstring
       solution cell    the function as written in solutions/, markers included:
                        nbgrader's generate_assignment replaces the code between
                        ### BEGIN SOLUTION / ### END SOLUTION with a stub
-      test cell        graded, locked, N points: the visible checks, then, between
-                       ### BEGIN HIDDEN TESTS / ### END HIDDEN TESTS (removed from the
-                       release), all the checks, the hidden ones included
+      test cell        graded, locked, N points: `check("<name>", globals())` from the
+                       student edition (grader/student/: the visible checks, as data), then,
+                       between ### BEGIN HIDDEN TESTS / ### END HIDDEN TESTS, a note only
 
-The test cells call the same checks as the pytest suites (grading.run_checks, through
-grading.frontends.notebook_checks); they hold no test logic of their own.
+Autograding never runs a test cell's code: the sealed grader runs every check of the
+function instead (grading/frontends/nbgrader_sealed.py), so a test cell holds no test
+logic, and no answer, of its own.
 """
 
 import argparse
@@ -32,10 +35,9 @@ from typing import Any
 
 from kit_helpers import atomic_write
 
-from ..stages import REPO_ROOT, STAGES, Stage, get_stage
+from ..stages import REPO_ROOT, STAGE_BY_MODULE, STAGES, Stage, get_stage
 from .stubs import MarkerError, split_solution_blocks
 
-_RELATIVE_IMPORT = re.compile(r"^(?P<indent>[ \t]*)from\s+\.(?P<module>\w+)\s+import", re.MULTILINE)
 
 COURSE_DIR = REPO_ROOT / "grader"
 
@@ -69,31 +71,17 @@ usual mistakes), so passing the visible checks is a good sign, not a guarantee.
 
 - Do not edit, delete or move the test cells, and do not rename the functions: grading uses
   the instructor's copy of every test cell, and a function it cannot find scores 0.
-- Write the code yourself. A function that calls the reference solution (`{reference}`)
-  scores 0.
+- Write the code yourself: your notebook is graded in a sealed worker where the reference
+  solution (`{reference}`) does not exist, so a function that imports it scores 0.
 - Before you submit, run *Kernel > Restart & Run All* and check that every test cell passes.
 """
 
 SETUP_COMMENT = "# Setup: run this cell first. Do not edit it (grading uses its own copy).\n"
-EARLIER_STAGES_COMMENT = ("# Earlier stages' functions and the kit's helpers, in their reference version, "
-                          "so this notebook\n# stands on its own.\n")
-
-#: The start of every test cell: the checks are imported afresh each time, ignoring
-#: anything the notebook defined or patched and any file saved next to the notebook.
-TEST_CELL_IMPORT = """\
-import os, sys
-for _name in [name for name in sys.modules if name.split(".")[0] in ("grading", "solutions")]:
-    del sys.modules[_name]
-_saved_path = sys.path[:]
-sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != os.getcwd()]
-try:
-    from grading.frontends.notebook_checks import notebook_checks
-except ModuleNotFoundError as error:
-    raise ModuleNotFoundError(f"{error}: the tests need the mnist-kit package installed in this "
-                              "notebook's Python (pip install -e <the kit's folder>)") from None
-finally:
-    sys.path[:] = _saved_path
-"""
+EARLIER_STAGES_COMMENT = ("# The earlier stages' functions this notebook uses, in their reference version, so that\n"
+                          "# the notebook stands on its own (while one of your functions is graded, these and your\n"
+                          "# other functions are the reference's: each function is graded on its own).\n")
+#: the package students install to run the visible checks (grader/student/, generated)
+STUDENT_PACKAGE = "mnist_kit_student"
 
 
 class NotebookSourceError(ValueError):
@@ -136,12 +124,70 @@ def module_parts(stage: Stage, source: str, relative: str) -> tuple[str, str, di
             end = max(node.end_lineno or node.lineno, last_marker.get(node.name, 0))
             functions[node.name] = "".join(lines[start:end])
             taken.update(range(start, end))
-    # The rest (imports, constants) is the setup cell, relative imports made absolute:
-    # from .activations import relu  ->  from solutions.activations import relu
+    # The rest (imports, constants) is the setup cell, without the relative imports of
+    # earlier stages (their functions are inlined instead: see earlier_functions)
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            taken.update(range(node.lineno - 1, node.end_lineno))
     rest = "".join(line for index, line in enumerate(lines) if index not in taken)
-    setup = _RELATIVE_IMPORT.sub(r"\g<indent>from solutions.\g<module> import", rest)
-    setup = re.sub(r"\n{3,}", "\n\n", setup).strip() + "\n"
+    setup = re.sub(r"\n{3,}", "\n\n", rest).strip() + "\n"
     return docstring, setup, {name: functions[name] for name in stage.functions}
+
+
+def _stage_parts(stage: Stage) -> tuple[ast.Module, dict[str, str]]:
+    source = stage.reference_file.read_text(encoding="utf-8")
+    relative = str(stage.reference_file.relative_to(REPO_ROOT))
+    return ast.parse(source), module_parts(stage, source, relative)[2]
+
+
+def _relative_imports(tree: ast.Module) -> dict[str, str]:
+    """{name: stage module} for a stage module's `from .module import name` lines."""
+    return {alias.asname or alias.name: node.module for node in tree.body
+            if isinstance(node, ast.ImportFrom) and node.level == 1 for alias in node.names}
+
+
+def _constants(stage: Stage) -> dict[str, str]:
+    """{name: the source of its assignment} for a stage module's top-level constants."""
+    source = stage.reference_file.read_text(encoding="utf-8")
+    lines = source.splitlines(keepends=True)
+    constants = {}
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        for target in targets:
+            if isinstance(target, ast.Name):
+                start = node.lineno - 1
+                while start > 0 and lines[start - 1].startswith("#:"):  # keep its comment
+                    start -= 1
+                constants[target.id] = "".join(lines[start:node.end_lineno])
+    return constants
+
+
+def earlier_functions(stage: Stage) -> list[tuple[Stage, str, str]]:
+    """(stage, name, source without solution markers) of every earlier-stage function `stage`
+    uses, directly or through the functions it uses (and the constants they use), in
+    curriculum order, constants first."""
+    tree, _ = _stage_parts(stage)
+    wanted = [(module, name) for name, module in _relative_imports(tree).items()]
+    found: dict[tuple[str, str], str] = {}
+    constants: dict[tuple[str, str], str] = {}
+    while wanted:
+        module, name = wanted.pop()
+        if (module, name) in found:
+            continue
+        provider = STAGE_BY_MODULE[module]
+        provider_tree, functions = _stage_parts(provider)
+        body = "".join(line for line in functions[name].splitlines(keepends=True)
+                       if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+        found[(module, name)] = body
+        used = {node.id for node in ast.walk(ast.parse(body)) if isinstance(node, ast.Name)}
+        imported = _relative_imports(provider_tree)
+        wanted += [(module, other) for other in provider.functions if other in used and other != name]
+        wanted += [(imported[other], other) for other in used if other in imported]
+        constants.update({(module, other): text for other, text in _constants(provider).items() if other in used})
+    order = [(s, name) for s in STAGES for name in s.functions]
+    defined = [(s, name, text) for (module, name), text in constants.items() for s in [STAGE_BY_MODULE[module]]]
+    return sorted(defined, key=lambda item: item[0].number) + [
+        (s, name, found[(s.module, name)]) for s, name in order if (s.module, name) in found]
 
 
 def _first_paragraph(function_source: str) -> str:
@@ -168,23 +214,23 @@ def _cell(kind: str, cell_id: str, source: str, *, locked: bool = False, solutio
 
 
 def _test_cell_source(stage: Stage, function: str, points: int) -> str:
-    """The graded test cell of `function`: the visible checks, then (hidden) all of them.
+    """The graded test cell of `function`: the visible checks of the student edition, then a note.
 
-    notebook_checks raises an AssertionError with the teaching message on the first
-    failing check; the asserts make sure some checks ran. The cell ends in an assert,
-    never in a bare expression (nbgrader would score a number left on the last line).
+    Only the visible line reaches students; autograding never runs this cell's code (the
+    sealed grader runs every check of the function instead). The cell ends in a call
+    that returns None, never in a value nbgrader could take for a score.
     """
     unit = "point" if points == 1 else "points"
     return (
         f"# Tests for {function}() ({points} {unit}). Run this cell to check your function.\n"
-        f"# (The checks are imported afresh, so nothing defined elsewhere in the notebook changes them.)\n"
-        + TEST_CELL_IMPORT
-        + "\n"
-        f'passed = notebook_checks("{stage.folder}", "{function}", globals(), visible_only=True)\n'
-        f'assert passed, "no checks ran for {function}(): tell your instructor"\n'
+        "try:\n"
+        f"    from {STUDENT_PACKAGE} import check\n"
+        "except ModuleNotFoundError:\n"
+        f"    raise ModuleNotFoundError(\"the tests need the course's student edition: pip install {STUDENT_PACKAGE.replace('_', '-')} \"\n"
+        "                              \"(your instructor says from where)\") from None\n"
+        f'check("{function}", globals())\n'
         "### BEGIN HIDDEN TESTS\n"
-        f'passed = notebook_checks("{stage.folder}", "{function}", globals(), visible_only=False)\n'
-        f'assert passed, "no checks ran for {function}(): tell your instructor"\n'
+        f"# When graded, every check of {function}() runs (the hidden ones too), in the kit's sealed grader.\n"
         "### END HIDDEN TESTS\n"
     )
 
@@ -206,9 +252,9 @@ def build_notebook(stage: "Stage | str") -> dict[str, Any]:
     docstring, setup, functions = module_parts(stage, stage.reference_file.read_text(encoding="utf-8"), relative)
     total = sum(points.values())
     setup_code = setup.strip() + "\n"
-    if "from solutions." in setup_code:
-        setup_code = re.sub(r"^(from solutions\.)", EARLIER_STAGES_COMMENT + r"\1", setup_code, count=1,
-                            flags=re.MULTILINE)
+    inlined = earlier_functions(stage)
+    if inlined:
+        setup_code += "\n\n" + EARLIER_STAGES_COMMENT + "\n\n\n".join(body.rstrip("\n") for _, _, body in inlined) + "\n"
     cells = [
         _cell("markdown", "intro", _intro_markdown(docstring), locked=True),
         _cell("markdown", "how_it_is_graded",

@@ -66,19 +66,21 @@ class LearnerFunction:
         self._parameter_names = _reference_parameter_names(self.stage, name)
         self._answer = program.answer_for(name)
         self._callbacks = program.callbacks_for(name)
+        self._kept = program.kept_for(name)
 
     # ----------------------------------------------------------------- calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the learner's function in the worker; see the module docstring for what comes back."""
         __tracebackhide__ = True
         self.last_call = self.describe_call(args, kwargs)
-        return self._run(self.name, args, kwargs, callbacks=self._callbacks)
+        return self._run(self.name, args, kwargs, callbacks=self._callbacks, kept=self._kept)
 
     def call_in(self, folder: Scratch, *args: Any, **kwargs: Any) -> Any:
         """Call it with `folder` as the current folder (to see what it writes by relative path)."""
         __tracebackhide__ = True
         self.last_call = self.describe_call(args, kwargs)
-        return self._run(self.name, args, kwargs, callbacks=self._callbacks, cwd=str(folder.path))
+        return self._run(self.name, args, kwargs, callbacks=self._callbacks, kept=self._kept,
+                         cwd=str(folder.path))
 
     def call_other(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Call another function of the learner's program as it is (e.g. the capstone's own init_params).
@@ -94,10 +96,11 @@ class LearnerFunction:
         """An empty folder inside the worker for this check's files (see grading/sandbox)."""
         return self.program.sandbox.scratch()
 
-    def _run(self, name: str, args: tuple, kwargs: dict, *, callbacks: list[str], cwd: str | None = None) -> Any:
+    def _run(self, name: str, args: tuple, kwargs: dict, *, callbacks: list[str], kept: list[str] = (),
+             cwd: str | None = None) -> Any:
         __tracebackhide__ = True
         outcome = self.worker.call(name, args, kwargs, timeout=CALL_TIME_LIMIT, answer=self._answer,
-                                   callbacks=callbacks, cwd=cwd)
+                                   callbacks=callbacks, kept=kept, cwd=cwd)
         self.last_output = outcome.stdout
         self.last_warnings = outcome.warnings
         if outcome.kind == "timed out":

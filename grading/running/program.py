@@ -15,9 +15,10 @@ reference here (callbacks), so one wrong function costs only its own points:
   * stage 05 from files, the capstone: the learner's OWN files of stages 01-04 are
     loaded too (the capstone trains the network built from the learner's functions);
     only the capstone's other functions are answered by the reference;
-  * a notebook (any stage): every other curriculum function is answered by the
-    reference while one is graded (the notebook's setup cell defines the earlier
-    stages for the student's own runs).
+  * a notebook (any stage): while one function is graded, the stage's other functions
+    are answered by the reference here, and the earlier stages' by the functions the
+    notebook's locked setup cell defined (the instructor's copy, holding their reference
+    code), whatever the student's own cells bound to those names later.
 
 A file that does not load becomes a LearnerFileError naming the file and the line
 (the same messages as before sealed grading, built from the worker's facts).
@@ -140,26 +141,34 @@ class LearnerProgram:
         return cls(stage, request, notebook=False, files=files, sandbox=sandbox)
 
     @classmethod
-    def from_cells(cls, stage: "Stage | str", cells: list[dict], *, sandbox: Sandbox | None = None) -> "LearnerProgram":
-        """A notebook's code cells ({"id", "source"}), run in order in one namespace."""
-        request = {"kind": "cells", "cells": [{"id": str(c["id"]), "source": str(c["source"])} for c in cells]}
+    def from_cells(cls, stage: "Stage | str", cells: list[dict], *, setup_cell: str = "setup",
+                   sandbox: Sandbox | None = None) -> "LearnerProgram":
+        """A notebook's code cells ({"id", "source"}), run in order in one namespace; `setup_cell`
+        is the id of the locked cell that defines the earlier stages' functions."""
+        stage = get_stage(stage)
+        request = {"kind": "cells", "cells": [{"id": str(c["id"]), "source": str(c["source"])} for c in cells],
+                   "setup": {"cell": setup_cell, "names": cls._earlier_names(stage)}}
         return cls(stage, request, notebook=True, sandbox=sandbox)
+
+    @staticmethod
+    def _earlier_names(stage: Stage) -> list[str]:
+        return [name for s in earlier_stages(stage) for name in s.functions]
 
     # ------------------------------------------------------------ grading
     def callbacks_for(self, function: str) -> list[str]:
-        """The names bound to the reference while `function` is graded."""
-        if self.notebook:
-            stages = earlier_stages(self.stage) + [self.stage]
-        else:
-            stages = [self.stage]  # earlier stages are proxies (02-04) or the learner's own (05)
-        return [name for s in stages for name in s.functions if name != function]
+        """The names bound to the reference here while `function` is graded: the stage's others."""
+        return [name for name in self.stage.functions if name != function]
+
+    def kept_for(self, function: str) -> list[str]:
+        """The names bound to the setup cell's functions while `function` is graded (notebooks)."""
+        return self._earlier_names(self.stage) if self.notebook else []
 
     def allowed_callbacks(self, function: str) -> set[str]:
-        """What the graded `function` may ask the reference for: the curriculum's other functions
-        of this stage and, unless they are the learner's own, of the earlier ones."""
+        """What the graded `function` may ask the reference for: the stage's other functions and,
+        unless they are the learner's own (the capstone), the earlier stages'."""
         names = set(self.callbacks_for(function))
-        if not self.notebook and self.stage.number != CAPSTONE:
-            names.update(name for s in earlier_stages(self.stage) for name in s.functions)
+        if self.notebook or self.stage.number != CAPSTONE:
+            names.update(self._earlier_names(self.stage))
         return names
 
     def answer_for(self, function: str):

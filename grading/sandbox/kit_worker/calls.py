@@ -3,7 +3,7 @@
 The checker sends
 
     {"op": "call", "function": "backward_prop", "args": ..., "kwargs": ...,
-     "callbacks": ["one_hot"], "cwd": "/worker/scratch1" or null}
+     "callbacks": ["one_hot"], "kept": ["relu_deriv"], "cwd": "/worker/scratch1" or null}
 
 and the worker answers with one of
 
@@ -14,7 +14,8 @@ and the worker answers with one of
 While it runs, each name in "callbacks" is bound, in the learner's module, to a stub
 that asks the checker ({"op": "callback", "function": "one_hot", "args": ...}) and
 returns the checker's answer: the reference result, so that one wrong function costs
-only its own points. The stubs carry the generator states and in-place changes both
+only its own points. Each name in "kept" is bound to the function the notebook's setup
+cell defined under it (kernel.py), where there is one, and otherwise to a stub too. The stubs carry the generator states and in-place changes both
 ways, so `rng` advances as if the helper had run here.
 
 "mutations" lists the arguments the call changed in place (arrays written into, a
@@ -131,7 +132,8 @@ def _bounded(text: str) -> str:
     return text[:MAX_OUTPUT] + f"\n... ({len(text) - MAX_OUTPUT:,} more characters)"
 
 
-def run_call(channel: Channel, namespace: dict, request: dict, decoder: codec.Decoder) -> None:
+def run_call(channel: Channel, namespace: dict, request: dict, decoder: codec.Decoder,
+             kept: dict | None = None) -> None:
     """Run the call `request` on the function `namespace[request["function"]]` and answer."""
     name = request.get("function")
     args = decoder.decode(request.get("args"))
@@ -141,10 +143,11 @@ def run_call(channel: Channel, namespace: dict, request: dict, decoder: codec.De
     function = namespace.get(name)
     scope = getattr(function, "__globals__", namespace)
     bound = {}
-    for helper in request.get("callbacks") or []:
-        if isinstance(helper, str) and helper != name:
+    kept = kept or {}
+    for helper in list(request.get("callbacks") or []) + list(request.get("kept") or []):
+        if isinstance(helper, str) and helper != name and helper not in bound:
             bound[helper] = scope.get(helper, _MISSING)
-            scope[helper] = stub(helper)
+            scope[helper] = kept.get(helper) or stub(helper)
     before = ([codec.snapshot(a) for a in args], {k: codec.snapshot(v) for k, v in kwargs.items()})
     output = io.StringIO()
     home = os.getcwd()
@@ -203,7 +206,7 @@ def describe_names(namespace: dict, names: list[str]) -> dict:
     return result
 
 
-def serve(channel: Channel, namespace: dict) -> None:
+def serve(channel: Channel, namespace: dict, kept: dict | None = None) -> None:
     """The worker's loop: describe, call, until the checker says exit or goes away."""
     global CURRENT
     CURRENT = channel
@@ -214,7 +217,7 @@ def serve(channel: Channel, namespace: dict) -> None:
             return
         op = header.get("op")
         if op == "call":
-            run_call(channel, namespace, header, decoder)
+            run_call(channel, namespace, header, decoder, kept)
         elif op == "describe":
             channel.send({"op": "described", "names": describe_names(namespace, list(header.get("names") or []))})
         else:

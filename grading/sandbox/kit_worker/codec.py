@@ -32,6 +32,7 @@ import select
 import socket
 import struct
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
@@ -93,9 +94,7 @@ class Encoder:
         self._describe_figure = describe_figure
 
     def array(self, value: np.ndarray) -> int:
-        buffer = io.BytesIO()
-        np.save(buffer, value if value.flags.c_contiguous else value.copy(order="C"), allow_pickle=False)
-        self.blobs.append(buffer.getvalue())
+        self.blobs.append(npy_bytes(value))
         return len(self.blobs) - 1
 
     def encode(self, value: Any, depth: int = 0) -> Any:
@@ -151,13 +150,7 @@ class Decoder:
     def array(self, index: Any) -> np.ndarray:
         if not isinstance(index, int) or not 0 <= index < len(self.blobs):
             raise ChannelError(f"a message refers to array #{index!r}, which it does not hold")
-        try:
-            array = np.load(io.BytesIO(self.blobs[index]), allow_pickle=False)
-        except Exception as error:
-            raise ChannelError(f"array #{index} is not a valid .npy blob ({error})") from None
-        if not isinstance(array, np.ndarray) or array.dtype.kind not in ARRAY_KINDS or array.dtype.fields:
-            raise ChannelError(f"array #{index} has a dtype that may not cross ({getattr(array, 'dtype', '?')})")
-        return array
+        return read_npy(self.blobs[index], f"array #{index}")
 
     def decode(self, tree: Any, depth: int = 0) -> Any:
         self.items += 1
@@ -247,6 +240,46 @@ def _generator(state: Any) -> np.random.Generator:
     except Exception as error:
         raise ChannelError(f"a message holds a random generator state that is not valid ({error})") from None
     return np.random.Generator(bit_generator)
+
+
+_NPY_HEADER = re.compile(rb"\{'descr': '(?P<descr>[<>|=][biufc][0-9]{1,2})', 'fortran_order': (?P<fortran>True|False), "
+                         rb"'shape': \((?P<shape>(?:[0-9]{1,12}, ?)*[0-9]{0,12})\), \} *\n")
+
+
+def npy_bytes(value: np.ndarray) -> bytes:
+    """The .npy file (format 1.0) of a numeric array."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, value if value.flags.c_contiguous else value.copy(order="C"),
+                              allow_pickle=False)
+    return buffer.getvalue()
+
+
+def read_npy(blob: bytes, what: str = "an array") -> np.ndarray:
+    """The array of a .npy blob, read by a strict parser of its header: numeric dtypes only.
+
+    Nothing is evaluated and nothing can be unpickled: the header must be the exact
+    dictionary NumPy writes for a plain array, and the data exactly as long as it says.
+    """
+    if blob[:6] != b"\x93NUMPY" or len(blob) < 10:
+        raise ChannelError(f"{what} is not a .npy blob")
+    major = blob[6]
+    if major == 1:
+        (length,), start = struct.unpack("<H", blob[8:10]), 10
+    elif major in (2, 3):
+        (length,), start = struct.unpack("<I", blob[8:12]), 12
+    else:
+        raise ChannelError(f"{what} has an unknown .npy version")
+    match = _NPY_HEADER.fullmatch(blob[start:start + length])
+    if match is None:
+        raise ChannelError(f"{what} has a dtype or header that may not cross")
+    dtype = np.dtype(match["descr"].decode())
+    shape = tuple(int(n) for n in match["shape"].split(b",") if n.strip())
+    count = math.prod(shape)
+    data = memoryview(blob)[start + length:]
+    if dtype.kind not in ARRAY_KINDS or len(data) != count * dtype.itemsize:
+        raise ChannelError(f"{what} does not hold the data its header announces")
+    array = np.frombuffer(data, dtype=dtype, count=count).reshape(shape, order="F" if match["fortran"] == b"True" else "C")
+    return array.copy()  # writable, and owning its memory
 
 
 def encode_value(value: Any, **options: Any) -> tuple[Any, list[bytes]]:
@@ -373,24 +406,38 @@ def receive_message(sock: socket.socket, *, deadline: float | None = None,
 
 
 class _Reader:
+    """Exact reads from a socket through a buffer, every wait bounded by the deadline."""
+
+    CHUNK = 1 << 16
+
     def __init__(self, sock: socket.socket, deadline: float | None, want_fds: int) -> None:
         self.sock, self.deadline, self.want_fds = sock, deadline, want_fds
         self.fds: list[int] = []
+        self.buffer = _BUFFERS.setdefault(sock, bytearray())
 
     def exactly(self, count: int) -> bytes:
-        chunks, missing = [], count
+        if len(self.buffer) >= count:
+            data = bytes(self.buffer[:count])
+            del self.buffer[:count]
+            return data
+        parts = [bytes(self.buffer)]
+        missing = count - len(self.buffer)
+        self.buffer.clear()
         while missing:
             self._wait()
-            if self.want_fds and not self.fds:
-                data, fds, _, _ = socket.recv_fds(self.sock, min(missing, 1 << 20), self.want_fds)
-                self.fds = list(fds)
+            if self.want_fds:  # every read: descriptors travel with the bytes they came with
+                data, fds, _, _ = socket.recv_fds(self.sock, max(min(missing, 1 << 24), self.CHUNK), self.want_fds)
+                self.fds += list(fds)
             else:
-                data = self.sock.recv(min(missing, 1 << 20))
+                data = self.sock.recv(max(min(missing, 1 << 24), self.CHUNK))
             if not data:
                 raise ChannelClosed("the other side closed the channel")
-            chunks.append(data)
+            if len(data) > missing:  # the start of the next message: keep it for later
+                self.buffer += data[missing:]
+                data = data[:missing]
+            parts.append(data)
             missing -= len(data)
-        return b"".join(chunks)
+        return b"".join(parts)
 
     def _wait(self) -> None:
         if self.deadline is None:
@@ -398,6 +445,11 @@ class _Reader:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0 or not select.select([self.sock], [], [], remaining)[0]:
             raise ChannelTimeout("no answer in time")
+
+
+#: bytes read past the end of a message, per socket (a read may take in the beginning of
+#: the next message); kept only as long as the socket object lives
+_BUFFERS: "weakref.WeakKeyDictionary[socket.socket, bytearray]" = weakref.WeakKeyDictionary()
 
 
 def close_fds(fds: list[int]) -> None:
@@ -408,5 +460,3 @@ def close_fds(fds: list[int]) -> None:
             pass
 
 
-def finite_or_none(value: float) -> float | None:
-    return value if math.isfinite(value) else None

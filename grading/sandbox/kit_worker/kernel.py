@@ -5,14 +5,16 @@ The checker sends one of
     {"op": "load", "kind": "modules", "main": "backprop",
      "proxies": [{"name": "activations", "functions": ["relu", ...]}, ...],
      "modules": [{"name": "backprop", "filename": "exercises/03_backprop/backprop.py", "source": "..."}]}
-    {"op": "load", "kind": "cells", "skip": ["cell-7"],
+    {"op": "load", "kind": "cells", "skip": ["cell-7"], "setup": {"cell": "setup", "names": ["relu", ...]},
      "cells": [{"id": "relu_code", "source": "def relu(Z): ..."}, ...]}
 
 Modules run in order, each registered under its name so that later ones import it
 (`from backprop import one_hot` in stage 05); proxies are earlier stages answered by
 the checker (calls.proxy_module). Cells run in one namespace, as in a kernel: a cell
 that raises is reported and the next one runs (IPython's `%magic` and `!shell` lines
-are skipped). The kernel answers {"op": "cell", ...} after each cell (so the checker
+are skipped). The functions "setup" names, as the setup cell (the instructor's locked
+copy: the earlier stages' reference) defined them, are kept aside: while a function
+is graded they stand in for those names, whatever later cells bound to them. The kernel answers {"op": "cell", ...} after each cell (so the checker
 can time them) and {"op": "loaded", "problem": null or the facts of a file that
 failed to load}, then forks one worker per function on request:
 
@@ -71,9 +73,11 @@ def load_modules(request: dict) -> tuple[dict, "dict | None"]:
     return namespace, None
 
 
-def load_cells(channel: calls.Channel, request: dict) -> dict:
-    """Run a notebook's cells in one namespace, reporting each; returns the namespace."""
+def load_cells(channel: calls.Channel, request: dict) -> tuple[dict, dict]:
+    """Run a notebook's cells in one namespace, reporting each; (the namespace, the setup's functions)."""
     namespace: dict = {"__name__": "__main__"}
+    setup = request.get("setup") or {}
+    kept: dict = {}
     skip = set(request.get("skip") or [])
     for cell in request.get("cells") or []:
         cell_id = str(cell.get("id"))
@@ -90,9 +94,11 @@ def load_cells(channel: calls.Channel, request: dict) -> dict:
                 exec(code, namespace)
         except BaseException as error:
             error_facts = facts(error)
+        if cell_id == setup.get("cell"):
+            kept = {name: namespace[name] for name in setup.get("names") or [] if callable(namespace.get(name))}
         channel.send({"op": "cell", "id": cell_id, "output": calls._bounded(output.getvalue()),
                       "error": error_facts})
-    return namespace
+    return namespace, kept
 
 
 def run(sock: socket.socket) -> None:
@@ -102,8 +108,9 @@ def run(sock: socket.socket) -> None:
     header, _ = channel.receive()
     if header.get("op") != "load":
         return
+    kept: dict = {}
     if header.get("kind") == "cells":
-        namespace, problem = load_cells(channel, header), None
+        (namespace, kept), problem = load_cells(channel, header), None
     else:
         namespace, problem = load_modules(header)
     channel.send({"op": "loaded", "problem": problem})
@@ -122,7 +129,7 @@ def run(sock: socket.socket) -> None:
             sock.close()
             worker = socket.socket(fileno=fds[0])
             try:
-                calls.serve(calls.Channel(worker), namespace)
+                calls.serve(calls.Channel(worker), namespace, kept)
             finally:
                 os._exit(0)
         codec.close_fds(fds)
