@@ -364,13 +364,14 @@ class Sandbox:
             raise SandboxError(f"could not make a folder in the worker ({header['error']})")
         return Scratch(self, name, str(header["path"]))
 
-    def load(self, request: dict, *, timeout: float, answer: Answer | None = None) -> Kernel:
+    def load(self, request: dict, *, timeout: float, answer: Answer | None = None,
+             skip_timed_out: bool = True) -> Kernel:
         """Load a learner program (kit_worker/kernel.py says what `request` holds).
 
         `answer` gives the reference for a callback made while loading (top-level code
         calling an earlier stage's function). For a notebook, a cell still running after
         `timeout` seconds is ended with the program, which is loaded again without it
-        (its CellReport says timed_out).
+        (its CellReport says timed_out); with skip_timed_out=False it raises WorkerLost instead.
         """
         skipped: list[str] = list(request.get("skip") or [])
         reports: dict[str, CellReport] = {}
