@@ -35,6 +35,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("progress", "solutions.commands.progress"),
     ("hint", "solutions.commands.hint"),
     ("watch", "solutions.commands.watch"),
+    ("autograde", "solutions.commands.autograde"),
+    ("report", "solutions.commands.report"),
 ]
 
 #: Exceptions whose message is meant for the user, as it is.
