@@ -16,12 +16,14 @@ What runs where:
     when all of a student's work is back, the       ◄──
       student is recorded in ONE transaction
       (gradebook_transaction.py) by nbgrader's own Autograde: the student, the submission and
-      its timestamp, the files copied from source/, missing notebooks scored 0, the sanitize
-      preprocessors again, then the autograde preprocessors with SealedExecute replaced by
-      ApplyResult (the result already computed, written by nbgrader_sealed.apply_result),
-      then IgnorePattern, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata
-      as configured. The notebooks are written to a staging folder (.autograding/ in the
-      course) and moved into autograded/ just before the commit.
+      its timestamp, the files copied from source/, missing notebooks scored 0, the sanitized
+      notebook written where nbgrader's sanitize step writes it (the sanitize preprocessors
+      only read, so their output from before grading stands), then the autograde
+      preprocessors with SealedExecute replaced by ApplyResult (the result already computed,
+      written by nbgrader_sealed.apply_result), then IgnorePattern, LimitOutput,
+      SaveAutoGrades, AssignLatePenalties, CheckCellMetadata as configured. The notebooks
+      are written to a staging folder (.autograding/ in the course) and moved into
+      autograded/ just before the commit.
 
 So the gradebook and autograded/ are what `nbgrader autograde` writes (the same scores, the
 same notebooks), and `nbgrader generate_feedback` / `nbgrader export` work unchanged. Only
@@ -326,7 +328,6 @@ def _make_converter_classes():
                 self._staging = False
                 self._sanitizing = True
 
-
     return ClassAutograde, SubmissionChanged
 
 
@@ -334,12 +335,14 @@ def _make_converter_classes():
 def _schema_checked_once():
     """nbgrader validates every cell's nbgrader metadata with jsonschema.validate(metadata, schema),
     which checks the (constant) schema itself before each cell: three quarters of what recording
-    a notebook costs here. While this is active, the schema is checked once and each cell is
-    validated as jsonschema.validate does it (the same error, best_match, for invalid metadata)."""
+    a notebook cost here. While this is active, the schema is checked once, each cell is validated
+    as jsonschema.validate does it (the same error, best_match, for invalid metadata), and metadata
+    already found valid (the same cell in another student's notebook) is not validated again."""
     import jsonschema
     from nbgrader.nbgraderformat import common
 
     validators: dict[int, Any] = {}
+    valid: set[str] = set()  # metadata seen valid: a class's cells mostly carry the same
 
     class Once:
         ValidationError = jsonschema.ValidationError
@@ -348,6 +351,12 @@ def _schema_checked_once():
         def validate(instance: Any, schema: Any, *args: Any, **kwargs: Any) -> None:
             if args or kwargs:
                 return jsonschema.validate(instance, schema, *args, **kwargs)
+            try:
+                seen = json.dumps([id(schema), instance], sort_keys=True)
+            except (TypeError, ValueError):
+                seen = None
+            if seen is not None and seen in valid:
+                return
             entry = validators.get(id(schema))
             if entry is None or entry[0] is not schema:
                 cls = jsonschema.validators.validator_for(schema)
@@ -356,6 +365,8 @@ def _schema_checked_once():
             error = jsonschema.exceptions.best_match(entry[1].iter_errors(instance))
             if error is not None:
                 raise error
+            if seen is not None:
+                valid.add(seen)
 
         def __getattr__(self, name: str) -> Any:
             return getattr(jsonschema, name)
@@ -466,6 +477,11 @@ def autograde_course(course: Path, *, assignment: str = "*", student: str = "*",
             with _Interrupts() as interrupts, _schema_checked_once():
                 _Run(app, converter, changed_error, pool, summary, interrupts, progress, progress_seconds,
                      known).run()
+    except BaseException:
+        if pool is not None:
+            pool.close(now=True)  # bad input, or a bug: the workers are not waited for
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.close(now=summary.interrupted)

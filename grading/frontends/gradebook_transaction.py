@@ -20,9 +20,11 @@ course's gradebook is not available (a RuntimeError says so): nothing can write 
 behind the transaction's back.
 
 Each Gradebook nbgrader opens also checks that every table exists (SQLAlchemy's
-create_all, and an inspection of the table names): on the one connection this is
-done once per run, not a dozen times per notebook (the tables do not come and go
-while nbgrader grades).
+create_all, and an inspection of the table names) and that the course's row exists
+(check_course, which adds it if not): on the one connection the tables are checked
+once per run and a course once per transaction, not a dozen times per notebook (the
+tables do not come and go while nbgrader grades, and a row added in a transaction
+is there until it ends).
 """
 
 import contextlib
@@ -49,10 +51,24 @@ class GradebookTransactions:
         self._original = nbgrader.api.create_engine
         self._original_inspect = nbgrader.api.inspect
         self._original_create_all = nbgrader.api.Base.metadata.create_all
+        self._original_check_course = nbgrader.api.Gradebook.check_course
         self._tables: list[str] | None = None
+        self._courses: set[str] = set()
         nbgrader.api.create_engine = self._create_engine
         nbgrader.api.inspect = self._inspect
         nbgrader.api.Base.metadata.create_all = self._create_all
+        transactions = self
+
+        def check_course(gradebook: Any, course_id: str = "default_course", **kwargs: Any) -> Any:
+            ours = transactions._connection is not None and gradebook.engine is transactions._connection
+            if ours and not kwargs and course_id in transactions._courses:
+                return None  # Gradebook.__init__, its only caller, ignores what it returns
+            course = transactions._original_check_course(gradebook, course_id=course_id, **kwargs)
+            if ours:
+                transactions._courses.add(course_id)
+            return course
+
+        nbgrader.api.Gradebook.check_course = check_course
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -60,6 +76,7 @@ class GradebookTransactions:
 
         nbgrader.api.create_engine = self._original
         nbgrader.api.inspect = self._original_inspect
+        nbgrader.api.Gradebook.check_course = self._original_check_course
         del nbgrader.api.Base.metadata.create_all  # the method of the class again
         self.engine.dispose()
 
@@ -123,6 +140,7 @@ class GradebookTransactions:
                 raise
             finally:
                 self._connection = None
+                self._courses = set()
                 event.remove(connection, "begin", refuse)
                 connection.close()
 

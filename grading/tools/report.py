@@ -82,6 +82,7 @@ class ClassReport:
     handed_in: set = field(default_factory=set)   # (student, assignment) with a submission in the gradebook
     without_metadata: int = 0                 # graded notebooks with no "mnist_kit" metadata
     tables: dict[str, Any] = field(default_factory=dict)
+    name: str = ""                            # the course id (nbgrader's), or the folder's name
 
 
 # ----------------------------------------------------------------------------- reading
@@ -190,6 +191,7 @@ def class_report(course: Path) -> ClassReport:
                                     facts.get("check") if status == "failed" else None))
     handed_in = {(student, assignment) for student, assignment, *_ in grades}
     report = ClassReport(course, students, assignments, functions, outcomes, handed_in, without)
+    report.name = coursedir.course_id or course.name
     report.tables = tables(report)
     return report
 
@@ -467,9 +469,9 @@ def render_html(report: ClassReport, images: dict[str, bytes]) -> str:
                 f"(graded before sealed grading?): their mistakes are not counted.</p>")
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Class report: {html.escape(report.course.name)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Class report: {html.escape(report.name)}</title>
 <style>{STYLE}</style></head><body>
-<h1>Class report: {html.escape(report.course.name)}</h1>
+<h1>Class report: {html.escape(report.name)}</h1>
 <p>{len(report.students)} students, {len(report.assignments)} assignments, {len(report.functions)} graded
 functions; made {when} from the gradebook and the autograded notebooks of {html.escape(str(report.course))}.
 The tables are also in scores.csv, functions.csv and mistakes.csv beside this file.</p>{note}
