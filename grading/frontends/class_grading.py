@@ -379,6 +379,19 @@ def _schema_checked_once():
         common.jsonschema = original
 
 
+@contextlib.contextmanager
+def _quiet_orm():
+    """nbgrader's use of SQLAlchemy warns ("Object of type <SubmittedAssignment> not in session ...",
+    autoflush while it builds a submission) on every submission, harmlessly: not on our stderr."""
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=SAWarning)
+        yield
+
+
 # ----------------------------------------------------------------------------- Ctrl-C
 class _Interrupts:
     """SIGINT raises KeyboardInterrupt, except inside `deferred()`, where it waits for the block's end."""
@@ -474,7 +487,7 @@ def autograde_course(course: Path, *, assignment: str = "*", student: str = "*",
                 pool.deadline = _deadline(app)
             summary.where = pool.description
             summary.timings["setup"] = time.monotonic() - began
-            with _Interrupts() as interrupts, _schema_checked_once():
+            with _Interrupts() as interrupts, _schema_checked_once(), _quiet_orm():
                 _Run(app, converter, changed_error, pool, summary, interrupts, progress, progress_seconds,
                      known).run()
     except BaseException:
