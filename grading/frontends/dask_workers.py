@@ -18,6 +18,7 @@ refuses tasks of another version (grading_tasks.grade_task).
 """
 
 import itertools
+import time
 import uuid
 from typing import Any
 
@@ -55,6 +56,7 @@ class DaskWorkers:
         self._distributed = distributed
         self.futures: dict[Any, Any] = {}
         self._names = itertools.count()
+        self._asked, self._threads = -1e9, 1
         self._run = uuid.uuid4().hex[:8]
         try:
             self._check_workers()
@@ -79,10 +81,15 @@ class DaskWorkers:
 
     @property
     def threads(self) -> int:
-        try:
-            return max(1, sum(self.client.nthreads().values()))
-        except Exception:
-            return 1
+        """The cluster's grading threads (asked again every few seconds: workers come and go)."""
+        now = time.monotonic()
+        if now - self._asked > 5.0:
+            self._asked = now
+            try:
+                self._threads = max(1, sum(self.client.nthreads().values()))
+            except Exception:
+                self._threads = 1
+        return self._threads
 
     @property
     def description(self) -> str:
