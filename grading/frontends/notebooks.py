@@ -129,14 +129,20 @@ def notebook_message(message: str, stage: Stage, function: str, cells: list[dict
 
 
 def grade_notebook(notebook: dict, stage: "Stage | str", *, sandbox: Sandbox,
-                   time_limit: float = NOTEBOOK_TIME_LIMIT) -> NotebookResult:
-    """Grade every test cell of `notebook` (an nbformat dict) for `stage` in `sandbox`."""
+                   time_limit: float = NOTEBOOK_TIME_LIMIT, call_seconds: float | None = None,
+                   cell_seconds: float | None = None) -> NotebookResult:
+    """Grade every test cell of `notebook` (an nbformat dict) for `stage` in `sandbox`.
+
+    `time_limit` bounds the whole notebook, `call_seconds` one call of a learner function and
+    `cell_seconds` one cell (None: the defaults of grading.running).
+    """
     stage = get_stage(stage)
     started = time.monotonic()
     result = NotebookResult(stage)
     tests = test_cells(notebook, stage)
     cells = code_cells(notebook, stage)
     program = LearnerProgram.from_cells(stage, cells, sandbox=sandbox)
+    program.call_seconds, program.load_seconds = call_seconds, cell_seconds
     try:
         for grade_id, function in tests.items():
             total = len(checks_for(stage, function))
@@ -157,15 +163,27 @@ def grade_notebook(notebook: dict, stage: "Stage | str", *, sandbox: Sandbox,
                     grade_id, function, False, type(error).__name__,
                     notebook_message(str(error), stage, function, cells), error.check, error.mistake,
                     order.index(error.check) if error.check in order else 0, total)
+            except SandboxError as error:  # its worker died (killed by the student's code?): this one fails
+                result.tests[grade_id] = TestResult(
+                    grade_id, function, False, "GradingError",
+                    f"{stage.label}, {function}(): the grading worker stopped while checking it ({error}).",
+                    checks_total=total)
         result.cells = {report.id: report for report in program.cells}
-    except SandboxError as error:  # the worker could not run at all: every test cell says so
-        result.problem = f"grading could not run: {error}"
-        for grade_id, function in tests.items():
-            result.tests.setdefault(grade_id, TestResult(grade_id, function, False, "GradingError",
-                                                         f"{stage.label}, {function}(): {result.problem}"))
     finally:
         program.close()
     result.seconds = time.monotonic() - started
+    return result
+
+
+def failed_notebook(notebook: dict, stage: Stage, problem: str,
+                    done: "dict[str, TestResult] | None" = None) -> NotebookResult:
+    """The result of a notebook grading could not finish: every test cell not yet graded fails,
+    saying why (so a regrade that failed never leaves an earlier score standing)."""
+    result = NotebookResult(stage, tests=dict(done or {}), problem=problem)
+    for grade_id, function in test_cells(notebook, stage).items():
+        result.tests.setdefault(grade_id, TestResult(grade_id, function, False, "GradingError",
+                                                     f"{stage.label}, {function}(): {problem}",
+                                                     checks_total=len(checks_for(stage, function))))
     return result
 
 

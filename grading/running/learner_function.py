@@ -99,12 +99,13 @@ class LearnerFunction:
     def _run(self, name: str, args: tuple, kwargs: dict, *, callbacks: list[str], kept: list[str] = (),
              cwd: str | None = None) -> Any:
         __tracebackhide__ = True
-        outcome = self.worker.call(name, args, kwargs, timeout=CALL_TIME_LIMIT, answer=self._answer,
+        limit = self.program.call_seconds or CALL_TIME_LIMIT
+        outcome = self.worker.call(name, args, kwargs, timeout=limit, answer=self._answer,
                                    callbacks=callbacks, kept=kept, cwd=cwd)
         self.last_output = outcome.stdout
         self.last_warnings = outcome.warnings
         if outcome.kind == "timed out":
-            self.fail(f"it did not return within {CALL_TIME_LIMIT:g} seconds, so grading stopped it.",
+            self.fail(f"it did not return within {limit:g} seconds, so grading stopped it.",
                       mistake="is there a loop that never ends (a while loop whose condition never "
                               "changes, a counter that is never increased)?")
         if outcome.kind == "crashed":

@@ -96,6 +96,10 @@ class LearnerProgram:
 
     def __init__(self, stage: "Stage | str", request: dict, *, notebook: bool, files: list[_File] = (),
                  sandbox: Sandbox | None = None) -> None:
+        #: seconds one call of a learner function may take (None: grading.running.learner_function's
+        #: CALL_TIME_LIMIT), and one file load or notebook cell (None: LOAD_TIME_LIMIT)
+        self.call_seconds: float | None = None
+        self.load_seconds: float | None = None
         self.stage = get_stage(stage)
         self.request = request
         self.notebook = notebook
@@ -188,7 +192,7 @@ class LearnerProgram:
         """The loaded program (loaded again after the sandbox ended it); LearnerFileError if it does not load."""
         if self._kernel is None or not self._kernel.alive:
             try:
-                self._kernel = self.sandbox.load(self.request, timeout=LOAD_TIME_LIMIT,
+                self._kernel = self.sandbox.load(self.request, timeout=self.load_seconds or LOAD_TIME_LIMIT,
                                                  answer=self.answer_for(""))
             except WorkerLost as error:
                 raise LearnerFileError(self._load_failed(str(error)), stage=self.stage.number) from None
@@ -217,7 +221,8 @@ class LearnerProgram:
             return f"{self.stage.label}: the notebook's cells could not be run ({why})."
         main = self.files[-1]
         if "longer than" in why:
-            return (f"{self.stage.label}: loading {main.shown} did not finish within {LOAD_TIME_LIMIT:g} s - is "
+            return (f"{self.stage.label}: loading {main.shown} did not finish within "
+                    f"{self.load_seconds or LOAD_TIME_LIMIT:g} s - is "
                     f"there an endless loop (or a long computation) at the top level of the file, outside any "
                     f"function?")
         return f"{self.stage.label}: loading {main.shown} stopped unexpectedly ({why})."

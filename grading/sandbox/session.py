@@ -415,7 +415,7 @@ class Sandbox:
             except codec.ChannelTimeout:
                 kernel.close()
                 self.reset()
-                if running is None or not skip_timed_out or running in skipped:
+                if running is None or running in skipped:
                     raise WorkerLost(f"loading the learner's program took longer than {timeout:g} s") from None
                 skipped.append(running)
                 reports[running] = CellReport(running, timed_out=True)
