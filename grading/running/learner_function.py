@@ -33,7 +33,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 from ..errors import CallsReferenceError, GradingError, NotWrittenYet
-from .shape_errors import shapes_on_line
+from .raised_hints import explain_raised
+from .shape_errors import array_shapes_on_line, format_shapes
 from ..checks.show import show
 from ..stages import Stage, get_stage
 
@@ -192,20 +193,22 @@ class LearnerFunction:
         return NotWrittenYet(message, stage=self.stage.number, function=self.name)
 
     def _raised(self, error: Exception) -> GradingError:
+        # the facts (these are gathered next to the learner's frames) ...
+        type_name, message = type(error).__name__, str(error)
         where = _learner_line(error)
-        text = f"{type(error).__name__}: {error}"
-        lines = [f"{self.stage.label}, {self.name}(): raised {text}",
+        shapes = array_shapes_on_line(error, lambda filename: not _is_library_file(filename))
+        # ... and the message, worded from them alone
+        explanation = explain_raised(type_name, message, where, shapes)
+        lines = [f"{self.stage.label}, {self.name}(): raised {type_name}: {message}",
                  f"  called:   {self.last_call}"]
         if where:
             lines.append(f"  raised at: {where}")
-        if isinstance(error, ValueError) and ("broadcast" in str(error) or "aligned" in str(error)
-                                              or "mismatch" in str(error)):
-            lines.append("  hint:     array shapes do not fit: write the shape of every array next to "
-                         "the line (see the README's shape table)")
-            shapes = shapes_on_line(error, lambda filename: not _is_library_file(filename))
-            if shapes:
-                lines.append(f"  shapes:   on that line, {shapes}")
-        return GradingError("\n".join(lines), stage=self.stage.number, function=self.name)
+        if explanation.mistake or explanation.hint:
+            lines.append(f"  hint:     {explanation.mistake or explanation.hint}")
+        if explanation.show_shapes and format_shapes(shapes):
+            lines.append(f"  shapes:   on that line, {format_shapes(shapes)}")
+        return GradingError("\n".join(lines), stage=self.stage.number, function=self.name,
+                            mistake=explanation.mistake)
 
 
 # --------------------------------------------------------------------- helpers
@@ -299,11 +302,21 @@ def _innermost_function(error: BaseException) -> str | None:
 
 
 def _warning_hint(message: str) -> str:
+    """What a NumPy floating-point warning most likely means (from its message alone)."""
     if "overflow" in message and "exp" in message:
         return ("exp() overflowed: subtract each column's maximum from Z before np.exp "
                 "(softmax(Z) = softmax(Z - max))")
     if "log" in message or "divide by zero" in message:
         return "log(0) or a division by zero: clip probabilities away from 0 before np.log"
+    if "invalid value" in message and "divide" in message:
+        return ("0/0 (or inf/inf): a column whose exp() values all underflowed to 0 divided by its sum 0 - "
+                "in softmax, shift each column by its OWN maximum (Z.max(axis=0, keepdims=True)), not by "
+                "one number for the whole matrix")
+    if "invalid value" in message and ("subtract" in message or "multiply" in message or "add" in message):
+        return ("inf - inf or inf * 0 gave NaN: a number overflowed to inf earlier in the computation "
+                "(look for np.exp of a large number)")
     if "invalid value" in message:
         return "a NaN appeared (inf - inf, 0/0 or inf * 0): look for an overflow earlier in the computation"
+    if "overflow" in message:
+        return "a number grew beyond the largest float: look for np.exp, ** or a product of large numbers"
     return "look at the line that computes it"
