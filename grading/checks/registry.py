@@ -18,6 +18,7 @@ hunt for the typical mistakes. Checks run in the order they are registered.
 """
 
 import importlib
+import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ import numpy as np
 
 from ..errors import CallsReferenceError, GradingError, LearnerFileError, NotWrittenYet
 from ..running.learner_function import LearnerFunction
+from ..running.loading import CAPSTONE
 from ..stages import STAGES, get_stage
 
 CheckFunction = Callable[[LearnerFunction], None]
@@ -122,16 +124,42 @@ def find_function(stage: Any, function: str, namespace: Mapping[str, Any] | Modu
     return func
 
 
-def _helpers_note(stage: Any, function: str, func: Callable[..., Any]) -> str:
-    """A note naming the learner's other functions of this stage that `func` calls, if any."""
+#: (stage, function) pairs whose checks are running to decide a note (a guard against cycles)
+_CHECKING_HELPERS: set[tuple[str, str]] = set()
+
+
+def _failing_helpers(stage: Any, function: str, func: Callable[..., Any],
+                     namespace: Mapping[str, Any] | ModuleType) -> list[str]:
+    """The learner's other functions of this stage that `func` calls and that fail their own checks."""
     code = getattr(func, "__code__", None)
     helpers = [name for name in stage.functions if name != function and code is not None
-               and name in code.co_names]
-    if not helpers:
+               and name in code.co_names and (stage.number, name) not in _CHECKING_HELPERS]
+    failing = []
+    for helper in helpers:
+        _CHECKING_HELPERS.add((stage.number, helper))
+        try:
+            run_checks(stage, helper, namespace)
+        except GradingError:
+            failing.append(helper)
+        finally:
+            _CHECKING_HELPERS.discard((stage.number, helper))
+    return failing
+
+
+def _helpers_note(function: str, failing: list[str], *, likely_cause: bool) -> str:
+    """A note naming the failing helpers of `function` (empty when there are none)."""
+    if not failing:
         return ""
-    names = ", ".join(f"{name}()" for name in helpers)
-    which = "its test fails too, fix it" if len(helpers) == 1 else "their tests fail too, fix them"
-    return f"\n  note:     {function}() uses your {names}: if {which} first."
+    names = " and ".join(", ".join(f"{name}()" for name in failing).rsplit(", ", 1))
+    which = ("which fails its own test: fix it first" if len(failing) == 1
+             else "which fail their own tests: fix them first")
+    cause = f", this failure probably comes from {'it' if len(failing) == 1 else 'them'}" if likely_cause else ""
+    return f"\n  note:     {function}() uses your {names}, {which}{cause}."
+
+
+def _without_hint(message: str) -> str:
+    """The message without its hint line (a failing helper is the likelier cause)."""
+    return re.sub(r"\n  hint:     [^\n]*", "", message)
 
 
 def run_checks(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleType, *,
@@ -168,8 +196,17 @@ def run_checks(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleT
             except GradingError as error:
                 error.check = check.name
                 if not isinstance(error, (NotWrittenYet, CallsReferenceError, LearnerFileError)):
-                    error.args = (f"{error}\n  check:    {check.name} - {check.description}"
-                                  + _helpers_note(stage, function, func),)
+                    failing = _failing_helpers(stage, function, func, namespace)
+                    # Before the capstone the helpers are the only other code of the learner's that
+                    # the function runs, so a failing helper is the likely cause, and the check's
+                    # hint, a guess at another cause, goes. The capstone also runs the learner's
+                    # stages 01-04, which its hints point at: they stay.
+                    likely_cause = bool(failing) and stage.number != CAPSTONE
+                    text = str(error)
+                    if likely_cause:
+                        text, error.mistake = _without_hint(text), None
+                    error.args = (f"{text}\n  check:    {check.name} - {check.description}"
+                                  + _helpers_note(function, failing, likely_cause=likely_cause),)
                 raise
             except Exception as error:  # the check could not use what the function returned
                 raise GradingError(

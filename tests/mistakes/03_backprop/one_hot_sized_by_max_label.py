@@ -1,6 +1,6 @@
 # MISTAKE: one_hot has Y.max() + 1 rows instead of num_classes.
 # EXPECT test_one_hot: not Y.max() + 1
-# EXPECT test_backward_prop: uses your one_hot()
+# EXPECT test_backward_prop: uses your one_hot(), which fails its own test
 # Stage 03 (backprop) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/03_backprop

@@ -1,6 +1,6 @@
 # MISTAKE: one_hot returns an (m, 10) matrix.
 # EXPECT test_one_hot: the result is transposed
-# EXPECT test_backward_prop: uses your one_hot()
+# EXPECT test_backward_prop: uses your one_hot(), which fails its own test
 # Stage 03 (backprop) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/03_backprop

@@ -1,6 +1,6 @@
 # MISTAKE: get_accuracy returns a percentage.
 # EXPECT test_get_accuracy: percentage
-# EXPECT test_gradient_descent: uses your update_params(), get_predictions(), get_accuracy()
+# EXPECT test_gradient_descent: uses your get_accuracy(), which fails its own test
 # Stage 04 (gradient descent) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/04_gradient_descent

@@ -1,6 +1,6 @@
 # MISTAKE: get_predictions takes the argmax of each row.
 # EXPECT test_get_predictions: argmax of each ROW
-# EXPECT test_gradient_descent: uses your update_params(), get_predictions(), get_accuracy()
+# EXPECT test_gradient_descent: uses your get_predictions(), which fails its own test
 # Stage 04 (gradient descent) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/04_gradient_descent

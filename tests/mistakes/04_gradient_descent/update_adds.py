@@ -1,6 +1,6 @@
 # MISTAKE: update_params adds the gradients.
 # EXPECT test_update_params: moved uphill
-# EXPECT test_gradient_descent: uses your update_params()
+# EXPECT test_gradient_descent: uses your update_params(), which fails its own test
 # Stage 04 (gradient descent) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/04_gradient_descent

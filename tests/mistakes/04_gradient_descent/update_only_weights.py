@@ -1,6 +1,6 @@
 # MISTAKE: update_params forgets the biases.
 # EXPECT test_update_params: b1 did not change
-# EXPECT test_gradient_descent: uses your update_params()
+# EXPECT test_gradient_descent: uses your update_params(), which fails its own test
 # Stage 04 (gradient descent) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/04_gradient_descent

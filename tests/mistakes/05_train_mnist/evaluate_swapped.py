@@ -1,6 +1,6 @@
 # MISTAKE: evaluate returns (loss, accuracy).
 # EXPECT test_evaluate: it returned (loss, accuracy)
-# EXPECT test_mini_batch_gradient_descent: uses your evaluate()
+# EXPECT test_mini_batch_gradient_descent: uses your evaluate(), which fails its own test
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist
