@@ -26,19 +26,46 @@ def _target(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def failed_checks(tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, str, str]]:
-    """(stage, function, check) for every check that some mistake fails."""
+def failures_by_mistake(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
+    """"folder/name" of every mistake -> the checks of its target function that it fails."""
     exercises = make_tree(tmp_path_factory.mktemp("solved")) / "exercises"
-    failed = set()
+    failures = {}
     for path in _mistakes():
         stage, function = get_stage(path.parent.name), _target(path)
         module = load_learner_module(stage, path, exercises_dir=exercises)
+        failed = set()
         for check in list_checks()[stage.number][function]:
             try:
                 check.run(LearnerFunction(stage, function, getattr(module, function), module))
             except (GradingError, Exception):
-                failed.add((stage.number, function, check.name))
+                failed.add(check.name)
+        failures[f"{path.parent.name}/{path.stem}"] = failed
+    return failures
+
+
+@pytest.fixture(scope="module")
+def failed_checks(failures_by_mistake: dict[str, set[str]]) -> set[tuple[str, str, str]]:
+    """(stage, function, check) for every check that some mistake fails."""
+    failed = set()
+    for name, checks in failures_by_mistake.items():
+        path = MISTAKES_DIR / f"{name}.py"
+        stage, function = get_stage(path.parent.name).number, _target(path)
+        failed.update((stage, function, check) for check in checks)
     return failed
+
+
+#: mistakes that no check caught before the check named here was added for them: it alone fails them
+ONLY_CAUGHT_BY = {
+    "04_gradient_descent/descent_ignores_print_every": "progress_lines_follow_print_every",
+    "05_train_mnist/training_schedule_divides_by_zero": "one_epoch_with_alpha_final",
+    "05_train_mnist/save_writes_target_directly": "never_writes_into_the_old_file",
+    "05_train_mnist/plot_without_labels": "curves_are_labelled",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ONLY_CAUGHT_BY))
+def test_a_new_check_catches_what_no_other_check_does(failures_by_mistake: dict, name: str) -> None:
+    assert failures_by_mistake[name] == {ONLY_CAUGHT_BY[name]}, failures_by_mistake[name]
 
 
 ALL_CHECKS = [check for functions in list_checks().values() for checks in functions.values() for check in checks]
