@@ -317,7 +317,7 @@ def augmentation_is_used(mini_batch_gradient_descent: LearnerFunction) -> None:
                                          mistake="draw all randomness from rng = np.random.default_rng(seed)")
 
 
-# ---------------------------------------------------------- save and load
+# ---------------------------------------------------------- files
 @contextlib.contextmanager
 def scratch_folder() -> Iterator[Path]:
     """An empty folder for files the learner's code writes, removed afterwards (one place to swap it)."""
@@ -325,6 +325,7 @@ def scratch_folder() -> Iterator[Path]:
         yield Path(folder)
 
 
+# ---------------------------------------------------------- save and load
 def _saved_params(seed: int) -> tuple[np.ndarray, ...]:
     return ref_forward.init_params(784, 10, 10, seed=seed)
 
@@ -333,7 +334,7 @@ def _saved_params(seed: int) -> tuple[np.ndarray, ...]:
 def saves_a_file_load_params_reads(save_params: LearnerFunction) -> None:
     """save_params writes an .npz (creating folders) that holds W1, b1, W2, b2 as given."""
     params = _saved_params(80)
-    with tempfile.TemporaryDirectory() as folder:
+    with scratch_folder() as folder:
         path = Path(folder) / "runs" / "weights.npz"
         returned = save_params(path, *params)
         if not path.is_file():
@@ -359,7 +360,7 @@ def saves_a_file_load_params_reads(save_params: LearnerFunction) -> None:
 @check("save_params")
 def replaces_atomically(save_params: LearnerFunction) -> None:
     """saving over an existing file replaces it and leaves no temporary file behind."""
-    with tempfile.TemporaryDirectory() as folder:
+    with scratch_folder() as folder:
         path = Path(folder) / "weights.npz"
         save_params(path, *_saved_params(81))
         params = _saved_params(82)
@@ -398,7 +399,7 @@ def never_writes_into_the_old_file(save_params: LearnerFunction) -> None:
 def reads_saved_parameters(load_params: LearnerFunction) -> None:
     """load_params returns W1, b1, W2, b2 exactly as save_params stored them."""
     params = _saved_params(83)
-    with tempfile.TemporaryDirectory() as folder:
+    with scratch_folder() as folder:
         path = ref.save_params(Path(folder) / "weights.npz", *params)
         result = as_tuple(load_params, load_params(path), PARAMS)
         for name, got, want in zip(PARAMS, result, params):
@@ -414,7 +415,7 @@ def reads_saved_parameters(load_params: LearnerFunction) -> None:
 def loads_from_a_string_path(load_params: LearnerFunction) -> None:
     """a path given as a str works too, and the arrays stay usable after loading."""
     params = _saved_params(84)
-    with tempfile.TemporaryDirectory() as folder:
+    with scratch_folder() as folder:
         path = ref.save_params(Path(folder) / "w.npz", *params)
         result = [np.array(a) for a in as_tuple(load_params, load_params(str(path)), PARAMS)]
     for name, got, want in zip(PARAMS, result, params):
@@ -444,7 +445,7 @@ def _expect_figure(plot_history: LearnerFunction, history: dict, path: Path | No
 def draws_accuracy_and_loss(plot_history: LearnerFunction) -> None:
     """plot_history(history) returns a Figure with the accuracy and loss curves, and writes nothing."""
     history = {"accuracy": [0.5, 0.7, 0.8], "loss": [1.6, 0.9, 0.6]}
-    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):  # catch relative writes
+    with scratch_folder() as folder, contextlib.chdir(folder):  # catch relative writes
         _expect_figure(plot_history, history, None)
         written = sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*"))
     if written:
@@ -457,7 +458,7 @@ def writes_a_png(plot_history: LearnerFunction) -> None:
     """with dev curves and a path, it draws every curve and saves a PNG there (creating the folder)."""
     history = {"accuracy": [0.5, 0.7, 0.8, 0.85], "loss": [1.6, 0.9, 0.6, 0.5],
                "dev_accuracy": [0.45, 0.6, 0.7, 0.72], "dev_loss": [1.7, 1.1, 0.8, 0.75]}
-    with tempfile.TemporaryDirectory() as folder:
+    with scratch_folder() as folder:
         path = Path(folder) / "plots" / "curves.png"
         _expect_figure(plot_history, history, path)
         if not path.is_file():
@@ -478,7 +479,8 @@ def curves_are_labelled(plot_history: LearnerFunction) -> None:
     """every panel says what it shows (a title, a y label or a legend), and a legend tells its curves apart."""
     history = {"accuracy": [0.5, 0.7, 0.8], "loss": [1.6, 0.9, 0.6],
                "dev_accuracy": [0.45, 0.6, 0.7], "dev_loss": [1.7, 1.1, 0.8]}
-    figure = _expect_figure(plot_history, history, None)
+    with scratch_folder() as folder, contextlib.chdir(folder):  # a stray relative write lands here
+        figure = _expect_figure(plot_history, history, None)
     label = ('say what each panel shows: axes.set_title("Loss") (or a y label), axes.set_xlabel("epoch"), and '
              'label="train" / "dev" on every plot call, shown with axes.legend()')
     for number, axes in enumerate(figure.axes, start=1):
