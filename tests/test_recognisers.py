@@ -234,6 +234,7 @@ def test_shapes_are_listed_as_the_line_uses_them() -> None:
     assert shapes_in_code("Z = W2.T @ X.reshape(4, 5)[0] + b2.reshape(-1)", values.get) == {
         "W2.T": (2, 3), "X.reshape(4, 5)": (4, 5), "b2.reshape(-1)": (3,)}
     assert shapes_in_code("if A1.squeeze().sum() > 0:", values.get) == {"A1.squeeze()": (2, 2)}
+    assert shapes_in_code("elif W2.T.ravel()[0] > 0:", values.get) == {"W2.T.ravel()": (6,)}
     assert shapes_in_code("Z1 = (W2 @ A1", values.get) == {"W2": (3, 2), "A1": (2, 2)}  # half a statement
 
 

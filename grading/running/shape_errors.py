@@ -101,7 +101,8 @@ def parse_line(code: str) -> ast.Module | None:
     source = code.strip()
     if not source:
         return None
-    for attempt in (source, source + " pass", re.sub(r"^(elif|else)\b", "if", source) + " pass"):
+    # completions keep every column of the line where it was (an `elif` becomes `if  `)
+    for attempt in (source, source + " pass", re.sub(r"^elif\b", "if  ", source) + " pass"):
         try:
             return ast.parse(attempt)
         except SyntaxError:
