@@ -3,7 +3,9 @@
 * the shipped stubs fail cleanly: one short line per unfinished function;
 * the reference solution and the differently written alternatives pass every stage;
 * every mistake in tests/mistakes/ fails its stage's suite, in the tests its header
-  names, with a message holding the phrase its header gives;
+  names, with a message holding the phrase its header gives; so does every file of
+  tests/wild/, code shaped like what learners really wrote (whole functions in the
+  original notebook's style, not one small change), whose message must name the real cause;
 * broken learner files (syntax error, missing function, a copy of the reference)
   give clean failures naming the problem.
 
@@ -20,6 +22,8 @@ from curriculum_trees import (ALTERNATIVES_DIR, MISTAKES_DIR, make_tree, run_bat
 from grading.stages import STAGES, get_stage
 
 ALL_TESTS = sum(len(stage.functions) for stage in STAGES) + 1  # + the capstone's earlier-stages test
+#: complete learner files in the shapes real learners' code takes, each with its expected message
+WILD_DIR = Path(__file__).resolve().parent / "wild"
 
 
 def _summary(output: str) -> str:
@@ -88,6 +92,10 @@ def _mistake_files() -> list[Path]:
     return sorted(MISTAKES_DIR.glob("*/*.py"))
 
 
+def _wild_files() -> list[Path]:
+    return sorted(WILD_DIR.glob("*/*.py"))
+
+
 def _expectations(path: Path) -> dict[str, str]:
     """{test name: phrase} from the file's `# EXPECT test_x: phrase` header lines."""
     return dict(re.findall(r"^# EXPECT (test_\w+): (.*)$", path.read_text(encoding="utf-8"), re.MULTILINE))
@@ -149,11 +157,12 @@ def batch_results(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Every mistake and scenario, each in its own tree, graded in one pytest process."""
     folder = tmp_path_factory.mktemp("batch")
     trees = {}
-    for path in _mistake_files():
-        stage = get_stage(path.parent.name)
-        name = f"{stage.number}_{path.stem}"
-        trees[name] = (make_tree(folder / name, {stage.number: path.read_text(encoding="utf-8")}), stage.folder,
-                       _tests_to_run(stage, _expectations(path)))
+    for prefix, paths in (("", _mistake_files()), ("wild_", _wild_files())):
+        for path in paths:
+            stage = get_stage(path.parent.name)
+            name = f"{prefix}{stage.number}_{path.stem}"
+            trees[name] = (make_tree(folder / name, {stage.number: path.read_text(encoding="utf-8")}),
+                           stage.folder, _tests_to_run(stage, _expectations(path)))
     for name, (key, breaks, _) in SCENARIOS.items():
         stage = get_stage(key)
         trees[name] = (make_tree(folder / name, {key: breaks(solved_text(stage))}), stage.folder, None)
@@ -199,6 +208,23 @@ def test_mistake_is_caught_with_a_pointed_message(batch_results: dict, path: Pat
     # one function wrong costs only its points: the functions that call it are graded on their own
     for test in re.findall(r"^# PASSES (test_\w+):", path.read_text(encoding="utf-8"), re.MULTILINE):
         assert test in result.outcomes and test not in result.failed, (path.name, test, result.outcomes.get(test))
+
+
+@pytest.mark.parametrize("path", _wild_files(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_code_from_the_wild_gets_the_real_cause(batch_results: dict, path: Path) -> None:
+    expected = _expectations(path)
+    text = path.read_text(encoding="utf-8")
+    assert re.match(r"# MISTAKE: .+\n(# EXPECT test_\w+: .+\n)+(# PASSES test_\w+: .+\n)*# Stage", text), \
+        f"{path}: header lines # MISTAKE, # EXPECT test_...: phrase (and # PASSES test_...: why)"
+    stage = get_stage(path.parent.name)
+    result = batch_results[f"wild_{stage.number}_{path.stem}"]
+    _assert_outcome(result, expected, stage.number, path.name, _tests_to_run(stage, expected))
+    for test in re.findall(r"^# PASSES (test_\w+):", text, re.MULTILINE):
+        assert test in result.outcomes and test not in result.failed, (path.name, test, result.outcomes.get(test))
+
+
+def test_the_wild_set_covers_every_stage() -> None:
+    assert {path.parent.name for path in _wild_files()} == {stage.folder for stage in STAGES}
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

@@ -305,14 +305,14 @@ def test_tampering_in_a_cell_changes_nothing_the_checks_see(attack, sandbox) -> 
 
 
 def test_a_failure_is_worded_for_a_notebook(sandbox) -> None:
-    """An error names the student's cell and line, and the notebook's shape table."""
+    """An error names the student's cell and line, and never a README the student does not have."""
     notebook = stubbed(committed("01"))
     code = by_id(notebook)["relu_code"]
     code["source"] = source_of(code).replace("raise NotImplementedError()", "W = np.ones((3, 3))\n    return W @ Z")
     message = graded(notebook, "01", sandbox)["relu_tests"].message
     assert message.startswith("Stage 01 (activations), relu(): raised ValueError")
     assert re.search(r"raised at: its cell, line \d+, in relu\(\): return W @ Z", message), message
-    assert "the shapes at the top of this notebook" in message and "README" not in message
+    assert "shapes:   on that line, W (3, 3), Z (2, 3)" in message and "README" not in message
 
 
 # ----------------------------------------------------------------------------- nbgrader's configuration
@@ -362,6 +362,13 @@ def test_config_grades_in_the_sealed_worker_instead_of_a_kernel(config) -> None:
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     ours = list(config.Autograde.autograde_preprocessors)
     assert default[0] is Execute and ours[0] is SealedExecute and ours[1:] == default[1:]
+
+
+def test_a_generic_shape_hint_points_at_the_notebook() -> None:
+    from grading.frontends.notebooks import notebook_message
+    message = notebook_message("hint:     array shapes do not fit (see the README's shape table)",
+                               get_stage("01"), "relu", [])
+    assert message.endswith("(see the shapes at the top of this notebook)")
 
 
 def test_a_test_cells_score_comes_only_from_the_grader(sandbox) -> None:
