@@ -126,13 +126,15 @@ def _lines(stream: DataStream) -> Iterator[tuple[int, bytes]]:
 def _check_text(path: Path, start: bytes) -> None:
     """A CSV starts as text: refuse an HTML page, an archive, binary data, naming what it looks like."""
     what = looks_like(start[:512])
-    if what is None and b"\x00" in start[:4096]:
+    if what is None and b"\x00" in start:
         what = "binary data (an IDX file? those are named like t10k-images-idx3-ubyte.gz)"
     if what:
         raise MnistDataError(f"{path}: not a CSV file: it looks like {what}")
 
 
 def _line_too_long(path: Path, number: int, line: bytes) -> None:
+    if b"\x00" in line:
+        raise MnistDataError(f"{path}: line {number:,} holds binary data (zero bytes), not CSV text")
     if b"\r" in line:
         raise MnistDataError(
             f"{path}: line {number:,} is longer than {megabytes(MAX_CSV_LINE_BYTES)}: the file uses CR "

@@ -182,7 +182,8 @@ def _fetch(
             progress.start(name, url, limit)
             digest, received = hashlib.sha256(), 0
             with atomic_write(target) as file:
-                while chunk := response.read(min(CHUNK_BYTES, limit + 1 - received)):
+                # read1: what has arrived, up to the size (read would wait for all of it, byte by byte)
+                while chunk := response.read1(min(CHUNK_BYTES, limit + 1 - received)):
                     received += len(chunk)
                     if received > limit:
                         raise DownloadProblem(f"sent more than {limit:,} bytes, {why} (stopped, file discarded)")
@@ -268,10 +269,12 @@ def download_mnist(
     mirrors = [check_mirror(mirror) for mirror in mirrors]
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     progress = progress if progress is not None else Progress()
+    created = [folder for folder in (cache, *cache.parents) if not os.path.lexists(folder)]
     try:
         cache.mkdir(parents=True, exist_ok=True)
         probe_writable(cache)
     except OSError as error:
+        _remove_empty(created)
         raise MnistDataError(f"{cache}: cannot create the cache folder or write in it ({error.strerror or error})") from None
     paths, failed = [], []
     for name, expected in checksums.items():
@@ -300,5 +303,15 @@ def download_mnist(
             kept = f"; kept {target} as it was ({why_not.removeprefix(str(target) + ' ')})" if why_not else ""
             failed.append(f"could not download {name} from any mirror ({'; '.join(errors)}){kept}")
     if failed:
+        _remove_empty(created)  # a download that kept nothing leaves no new folder either
         raise MnistDataError(" | ".join(failed))
     return paths
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders this download created (deepest first) when they are still empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (a file was kept), or not ours to remove after all
+            return

@@ -129,7 +129,7 @@ def _what_it_is(start: bytes, stream: DataStream) -> str:
     what = looks_like(head)
     if what:
         return f": it looks like {what}"
-    if start.isascii() and start.isalnum():
+    if head.isascii() and head.replace(b"\r", b"").replace(b"\n", b"").replace(b"\t", b"").decode().isprintable():
         return ": this looks like a text (CSV?) file"
     return ""
 

@@ -138,9 +138,19 @@ def csv_names(split: str) -> list[str]:
     return _with_gz(list(CSV_NAMES[split]))
 
 
-def _first_existing(folder: Path, names: list[str]) -> Path | None:
+def _names_in(folder: Path) -> set[str]:
+    """The names in `folder` (MnistDataError when it cannot be listed: a folder one may not read
+    must not look like a folder without the files)."""
+    try:
+        return set(os.listdir(folder))
+    except OSError as error:
+        raise MnistDataError(f"{folder}: cannot look inside it ({error.strerror or error})") from None
+
+
+def _first_existing(folder: Path, names: list[str], listed: set[str] | None = None) -> Path | None:
+    listed = _names_in(folder) if listed is None else listed
     for name in names:
-        if is_present(folder / name):
+        if name in listed and is_present(folder / name):
             return folder / name
     return None
 
@@ -156,11 +166,12 @@ def find_split_files(folder: Path, split: str) -> SplitFiles:
     folder = Path(folder)
     if not is_folder(folder):
         raise MnistDataError(f"{folder}: folder not found")
-    images = _first_existing(folder, idx_names(split, "images"))
-    labels = _first_existing(folder, idx_names(split, "labels"))
+    listed = _names_in(folder)
+    images = _first_existing(folder, idx_names(split, "images"), listed)
+    labels = _first_existing(folder, idx_names(split, "labels"), listed)
     if images and labels:
         return SplitFiles("idx", (images, labels))
-    csv = _first_existing(folder, csv_names(split))
+    csv = _first_existing(folder, csv_names(split), listed)
     if csv:
         return SplitFiles("csv", (csv,))
     prefix = IDX_PREFIX[split]
