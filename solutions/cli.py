@@ -26,9 +26,7 @@ import importlib
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Sequence
-from pathlib import Path
 from types import ModuleType
 
 PROG = "mnist-kit"
@@ -67,9 +65,20 @@ def stopped(stop: KeyboardInterrupt) -> tuple[str, int]:
     return "interrupted (Ctrl-C)", INTERRUPTED
 
 
+#: The interrupts raised by the handlers below during this run (see _interrupt_behind).
+_received: list[KeyboardInterrupt] = []
+
+
 def _on_sigterm(signum, frame):
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
-    raise Terminated()
+    _received.append(Terminated())
+    raise _received[-1]
+
+
+def _on_sigint(signum, frame):
+    """What Python does by default (raise KeyboardInterrupt), noting that it happened."""
+    _received.append(KeyboardInterrupt())
+    raise _received[-1]
 
 
 def user_errors() -> tuple[type[Exception], ...]:
@@ -129,11 +138,28 @@ def _tolerate_odd_output() -> None:
 
 def _last_resort(prog: str, error: BaseException) -> str:
     """One line for an exception nobody expected: what it is and where it was raised."""
+    import traceback  # only now: the module's imports stay few, so that start-up is quick
+
     frames = traceback.extract_tb(error.__traceback__)
-    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno} in {frames[-1].name}()" if frames else ""
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno} in {frames[-1].name}()" if frames else ""
     said = " ".join(str(error).split())[:300]
     what = "ran out of memory" if isinstance(error, MemoryError) else "a bug in the kit, please report it"
     return f"{prog}: {UNEXPECTED} ({what}): {type(error).__name__}{': ' + said if said else ''}{where}"
+
+
+def _interrupt_behind(error: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C (or SIGTERM) behind `error`, if any: in its chain, or received during this run.
+
+    C code can swallow the KeyboardInterrupt it was interrupted by and raise something
+    else (NumPy's import then fails with "PyCapsule_Import could not import module").
+    """
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return _received[-1] if _received else None
 
 
 def _stdout_closed() -> int:
@@ -149,10 +175,12 @@ def _stdout_closed() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `mnist-kit` with argv (default sys.argv[1:]); return the exit status."""
     prog = PROG
+    _received.clear()
     try:
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        previous = {number: signal.signal(number, handler)
+                    for number, handler in ((signal.SIGTERM, _on_sigterm), (signal.SIGINT, _on_sigint))}
     except ValueError:  # not the main thread: signals cannot be handled here
-        previous = None
+        previous = {}
     try:
         _tolerate_odd_output()
         parser, modules = build_parser()
@@ -181,8 +209,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return _stdout_closed()
     except Exception as error:  # the last resort: still one line, still naming what failed
+        stop = _interrupt_behind(error)
+        if stop is not None:  # e.g. NumPy turns a Ctrl-C during its import into an ImportError
+            what, status = stopped(stop)
+            _say(f"{prog}: {what}")
+            return status
         _say(_last_resort(prog, error))
         return 1
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -242,8 +242,8 @@ weights_case("npz-self-consistent-20000-hidden-units", "bomb", lambda p: p.write
 weights_case("npz-sparse-2-gb", "bomb", lambda p: sparse_file(p, b"PK\x03\x04", 2 << 30), "larger than any weights file")
 option_case("hidden-ten-million", ["train", "--hidden", "10000000", "--data", "{data}"], "--hidden", "1,024", kind="bomb")
 option_case("batch-size-a-trillion", ["train", "--batch-size", "1000000000000"], "--batch-size", "250,000", kind="bomb")
-option_case("epochs-a-billion", ["train", "--epochs", "1000000000"], "--epochs", "10,000", kind="bomb")
-option_case("iterations-a-billion", ["train", "--preset", "original", "--iterations", "1000000000"], "10,000", kind="bomb")
+option_case("epochs-a-billion", ["train", "--epochs", "1000000000"], "--epochs", "100,000", kind="bomb")
+option_case("iterations-a-billion", ["train", "--preset", "original", "--iterations", "1000000000"], "100,000", kind="bomb")
 option_case("grid-of-a-million", ["show", "--picture", "grid", "--count", "1000000"], "--count", "360", kind="bomb")
 
 

@@ -25,7 +25,7 @@ from . import CommandError
 DEFAULT_WEIGHTS = Path("runs") / "weights.npz"
 FULL_BATCH = "full"
 #: The most epochs (or full-batch iterations) one run may ask for; the presets use 60 and 500.
-MAX_EPOCHS = 10_000
+MAX_EPOCHS = 100_000
 #: The most digits a picture grid may show (6 per row).
 MAX_GRID = 360
 
