@@ -184,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _tolerate_odd_output()
         parser, modules = build_parser()
+        if _received:  # a Ctrl-C that an import swallowed (C code can): honour it now
+            raise _received[-1]
         try:
             args = parser.parse_args(argv)
         except SystemExit as exit:  # --help (0) or a bad option (2), already printed
