@@ -13,7 +13,7 @@ from ..mnist_data import MnistData, MnistDataNotFound, load_mnist
 from ..train_mnist import make_predictions
 from ..weights_file import read_weights
 from . import CommandError
-from .options import add_weights_option, non_negative_int, positive_int
+from .options import add_weights_option, check_output_file, grid_count_type, non_negative_int
 
 HELP = "draw a test image with its predicted and actual label (or a grid, ...) as a PNG"
 PICTURES = ("prediction", "grid", "confusion", "hidden-units")
@@ -30,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "from INDEX on, mistakes in red; confusion: the confusion matrix of the whole set; "
         "hidden-units: the rows of W1 as 28x28 images",
     )
-    parser.add_argument("--count", type=positive_int, default=36,
-                        help="images in the grid (default: 36)")
+    parser.add_argument("--count", type=grid_count_type, default=36,
+                        help="images in the grid (default: 36, at most 360)")
     add_weights_option(parser, "the trained weights")
     parser.add_argument(
         "--data", type=Path, metavar="PATH",
@@ -71,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     W1, b1, W2, b2 = read_weights(args.weights)
     out = args.out if args.out is not None else default_out(args.picture, args.index)
-    if out.is_dir():
-        raise CommandError(f"{out}: is a folder; --out needs a file path (.png)")
+    check_output_file(out, "the picture (.png)")
     if args.picture == "hidden-units":
         plot_hidden_units(W1, path=out)
         print(f"Saved {out}")

@@ -27,20 +27,24 @@ from ..fast_training import fast_gradient_descent
 from ..mnist_data import MnistData, MnistDataNotFound, load_mnist
 from ..train_mnist import evaluate, make_predictions, mini_batch_gradient_descent, plot_history
 from ..train_mnist import save_params
+from ..cli import stopped
 from . import CommandError
 from .options import (
     FULL_BATCH,
     add_weights_option,
     batch_size_type,
+    check_output_file,
+    check_output_folder,
+    check_step_sizes,
+    epochs_type,
+    hidden_units_type,
     non_negative_float,
     non_negative_int,
     positive_float,
-    positive_int,
 )
 
 HELP = "train the 784-10-10 network and save its weights (offline: on the bundled 5k sample)"
 DEFAULT_DEV_SIZE = 500
-INTERRUPTED = 130  # the shell's exit status for Ctrl-C
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,7 +109,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     training = parser.add_argument_group("training (each defaults to the preset's value)")
     training.add_argument(
-        "--epochs", "--iterations", dest="epochs", type=positive_int, metavar="N",
+        "--epochs", "--iterations", dest="epochs", type=epochs_type, metavar="N",
         help="passes over the training images; with full batches, one pass is one iteration",
     )
     training.add_argument("--alpha", type=positive_float, metavar="A", help="learning rate")
@@ -116,7 +120,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     training.add_argument(
         "--batch-size", type=batch_size_type, metavar="N|full", help="images per step"
     )
-    training.add_argument("--hidden", dest="n_hidden", type=positive_int, metavar="N",
+    training.add_argument("--hidden", dest="n_hidden", type=hidden_units_type, metavar="N",
                           help="hidden units (10 in the 784-10-10 network)")
     training.add_argument("--init", choices=("uniform", "he"), help="weight initialisation")
     training.add_argument("--weight-decay", type=non_negative_float, metavar="L",
@@ -174,7 +178,9 @@ def resolve_config(args: argparse.Namespace) -> TrainingConfig:
                 f"only --iterations, --alpha, --seed; not {names} (use the default preset "
                 "with --batch-size full for full-batch variants)"
             )
-    return dataclasses.replace(preset, **given)
+    config = dataclasses.replace(preset, **given)
+    check_step_sizes(config.alpha, config.weight_decay)
+    return config
 
 
 def split_dev(
@@ -241,14 +247,6 @@ def train_network(
     )
 
 
-def _prepare_folder(folder: Path, what: str) -> None:
-    """Create `folder` now, so an unwritable place fails before training, not after."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CommandError(f"{folder}: cannot create the folder for {what} ({error.strerror})")
-
-
 def _find_test_set(source: Path | None) -> MnistData | None:
     """The official test set: from `source` (errors are the user's), else wherever it is found."""
     if source is not None:
@@ -292,11 +290,9 @@ def save_plots(
 def run(args: argparse.Namespace) -> int:
     """Load the data, train, print the accuracies, save the weights (and plots)."""
     config = resolve_config(args)
-    _prepare_folder(args.weights.parent, "the weights")
-    if args.weights.is_dir():
-        raise CommandError(f"{args.weights}: is a folder; --weights needs a file path (.npz)")
+    check_output_file(args.weights, "the weights")  # fail now, not after training
     if args.plots is not None:
-        _prepare_folder(args.plots, "the plots")
+        check_output_folder(args.plots, "the plots")
 
     data = load_mnist("train", args.data)
     print(f"Training data: {data.description}")
@@ -312,9 +308,10 @@ def run(args: argparse.Namespace) -> int:
         # a diverging run overflows; that is reported below, once, instead of warnings
         with np.errstate(over="ignore", invalid="ignore"):
             params = train_network(config, args.seed, X, Y, X_dev, Y_dev, history)
-    except KeyboardInterrupt:
-        print("mnist-kit train: interrupted (Ctrl-C); no weights saved", file=sys.stderr)
-        return INTERRUPTED
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (see cli.Terminated)
+        what, status = stopped(stop)
+        print(f"mnist-kit train: {what}; no weights saved", file=sys.stderr)
+        return status
     seconds = time.perf_counter() - started
     if not all(np.all(np.isfinite(p)) for p in params):
         raise CommandError(
