@@ -7,7 +7,8 @@ import pytest
 from grading.stages import STAGES, Stage
 from grading.build.stubs import SolutionBlock, split_solution_blocks
 
-HINT = re.compile(r"^## Hint (\d+)\b", re.MULTILINE)
+HINT = re.compile(r"^### Hint (\d+)\b", re.MULTILINE)
+FUNCTION_SECTION = re.compile(r"^## (\w+)\s*$", re.MULTILINE)
 
 
 def solution_lines(stage: Stage) -> set[str]:
@@ -28,10 +29,15 @@ def test_readme_states_task_maths_and_command(stage: Stage) -> None:
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.folder)
-def test_hints_are_numbered_sections_without_solution_code(stage: Stage) -> None:
+def test_hints_have_a_section_per_function_of_numbered_hints_without_solution_code(stage: Stage) -> None:
+    """hints.md: `## <function>` for each of the stage's functions, in its order, each holding
+    `### Hint 1`, `### Hint 2`, ... (at least one); no code block, no line of the solution."""
     text = (stage.learner_file().parent / "hints.md").read_text()
-    numbers = [int(n) for n in HINT.findall(text)]
-    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 4, numbers
+    sections = FUNCTION_SECTION.findall(text)
+    assert sections == list(stage.functions), f"the `## <function>` sections should be {stage.functions}"
+    for function, body in zip(sections, re.split(r"^## .*$", text, flags=re.MULTILINE)[1:]):
+        numbers = [int(n) for n in HINT.findall(body)]
+        assert numbers and numbers == list(range(1, len(numbers) + 1)), (function, numbers)
     secrets = solution_lines(stage)
     leaked = [line for line in text.splitlines() if any(secret in line for secret in secrets)]
     assert not leaked, leaked

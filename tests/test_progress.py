@@ -76,7 +76,7 @@ def test_first_two_stages_solved(first_two_solved: subprocess.CompletedProcess) 
         assert rows[stage.number] == expected
     assert "Next: write one_hot() in exercises/03_backprop/backprop.py" in first_two_solved.stdout
     assert "exercises/03_backprop/test_backprop.py::test_one_hot" in first_two_solved.stdout
-    assert "Stuck?     mnist-kit hint 03 --exercises exercises" in first_two_solved.stdout
+    assert "Stuck?     mnist-kit hint 03 one_hot --exercises exercises" in first_two_solved.stdout
 
 
 def test_all_solved_points_at_the_capstone_results(all_solved: subprocess.CompletedProcess) -> None:

@@ -11,6 +11,8 @@
     Next: fix forward_prop() in exercises/02_forward_pass/forward.py
       Stage 02 (forward pass), forward_prop(): A2 has shape (2, 3), expected (3, 2).
       Grade it:  python -m pytest exercises/02_forward_pass/test_forward.py::test_forward_prop
+      ...
+      Stuck?     mnist-kit hint 02 forward_prop
 
 The grading itself is grading.tools.isolated's (each stage in a child process with a
 time limit); this module only turns StageResults into text.
@@ -97,7 +99,9 @@ def next_step(results: Sequence[StageResult], exercises_dir: "str | os.PathLike"
         lines.append(f"  Grade it:  {function_command(stage, function.function, exercises_dir)}")
         lines.append(f"  The stage: {stage_command(stage, exercises_dir)}")
     if hints_exist(stage, exercises_dir):
-        lines.append(f"  Stuck?     {kit_command(f'hint {stage.number}', exercises_dir)}")
+        function_name = pending.next_function.function if pending.status != CANNOT_GRADE else None
+        words = f"hint {stage.number} {function_name}" if function_name else f"hint {stage.number}"
+        lines.append(f"  Stuck?     {kit_command(words, exercises_dir)}")
     lines.append(f"  Or run `{kit_command('watch', exercises_dir)}`: it grades again each time you save.")
     for other in results:
         if other.status == CANNOT_GRADE and other is not pending:
