@@ -11,11 +11,14 @@ add one, write the module and add a line to COMMANDS.
 
 Errors the user can fix (a bad option, a missing or corrupt file, data that is
 not MNIST) are printed as one line on stderr, with exit status 1 (2 for a bad
-option, as argparse does, 130 for Ctrl-C); never a traceback.
+option, as argparse does, 130 for Ctrl-C); never a traceback. When the reader
+of the output goes away (`mnist-kit hint 03 --all | head -2`), the command stops
+quietly with status 141, as `cat` does.
 """
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -41,6 +44,7 @@ COMMANDS: list[tuple[str, str]] = [
 USER_ERRORS = (CommandError, MnistDataError, WeightsFileError)
 BAD_USAGE = 2
 INTERRUPTED = 130
+BROKEN_PIPE = 141  # 128 + SIGPIPE, what `cat` and other commands report when the reader left
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -72,6 +76,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `mnist-kit` with argv (default sys.argv[1:]); return the exit status."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # a reader that went away is noticed here, not at exit
+        return status
+    except BrokenPipeError:  # `mnist-kit hint 03 --all | head -2`: the reader has what it wanted
+        _silence_stdout()
+        return BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser, modules = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -83,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = f"{PROG} {args.command}"
     try:
         return modules[args.command].run(args)
+    except BrokenPipeError:  # not a file the command failed to write: see main()
+        raise
     except USER_ERRORS as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
     except OSError as error:  # a file the command had to read or write
@@ -92,3 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prog}: interrupted (Ctrl-C)", file=sys.stderr)
         return INTERRUPTED
     return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's final flush at exit has nowhere to fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): nothing to do
+        pass
