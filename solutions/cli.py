@@ -32,6 +32,7 @@ PROG = "mnist-kit"
 #: (subcommand, module): the order is the order of `mnist-kit --help`.
 COMMANDS: list[tuple[str, str]] = [
     ("train", "solutions.commands.train"),
+    ("compare", "solutions.commands.compare"),
     ("evaluate", "solutions.commands.evaluate"),
     ("show", "solutions.commands.show"),
     ("download", "solutions.commands.download"),

@@ -86,7 +86,9 @@ def test_all_solved_points_at_the_capstone_results(all_solved: subprocess.Comple
         assert rows[stage.number] == ("done", check_count(stage), check_count(stage))
     total = sum(check_count(stage) for stage in grading.STAGES)
     assert f"All 5 stages pass ({total} checks)" in all_solved.stdout
-    assert "mnist-kit train --plots" in all_solved.stdout
+    assert "mnist-kit train --mine --plots runs/plots --exercises exercises" in all_solved.stdout
+    assert "mnist-kit compare --exercises exercises" in all_solved.stdout
+    assert "from grading.mine import network" in all_solved.stdout
     assert "Next:" not in all_solved.stdout
 
 

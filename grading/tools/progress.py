@@ -111,16 +111,15 @@ def next_step(results: Sequence[StageResult], exercises_dir: "str | os.PathLike"
 
 
 def all_done(results: Sequence[StageResult], exercises_dir: "str | os.PathLike") -> str:
-    """The message when every stage passes, pointing at the capstone's results."""
+    """The message when every stage passes, pointing at training the learner's own network."""
     total = sum(result.total for result in results)
-    capstone = STAGES[-1]
-    readme = Path(exercises_dir) / capstone.folder / "README.md"
     lines = [f"All {len(results)} stages pass ({total} checks): your 784-10-10 network is complete, "
-             f"trained by your own functions."]
-    if readme.is_file():
-        lines.append(f"  Train it on MNIST and look at the results: see {shown_path(readme)}.")
-    lines.append("  Compare with the reference network: `mnist-kit train --plots runs/plots` trains it and "
-                 "draws the accuracy and loss curves, a grid of digits, the confusion matrix and the hidden units.")
+             f"trained by your own functions.",
+             f"  Train it on MNIST:  {kit_command('train --mine --plots runs/plots', exercises_dir)}"
+             f"   (your functions; accuracy, weights in runs/weights.npz, pictures)",
+             f"  Beside the reference: {kit_command('compare', exercises_dir)}   (accuracy, curves, time)",
+             "  From a script or notebook: `from grading.mine import network` "
+             "(see the README, \"Your own network\")."]
     return "\n".join(lines)
 
 

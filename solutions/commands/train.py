@@ -28,6 +28,7 @@ from ..mnist_data import MnistData, MnistDataNotFound, load_mnist
 from ..train_mnist import evaluate, mini_batch_gradient_descent
 from ..train_mnist import save_params
 from . import CommandError
+from .learner_network import add_mine_arguments, prepare_mine
 from .options import (
     FULL_BATCH,
     add_weights_option,
@@ -105,6 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--plots", type=Path, metavar="DIR",
         help="also save pictures there as PNG: " + ", ".join(PLOT_FILES),
     )
+    add_mine_arguments(parser)
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
@@ -325,22 +327,28 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.weights}: is a folder; --weights needs a file path (.npz)")
     if args.plots is not None:
         _prepare_folder(args.plots, "the plots")
+    learner = prepare_mine(args, config)  # None unless --mine; your stages are checked first
 
     test, X, Y, X_dev, Y_dev = load_training_data(args)
     dev_note = f", {Y_dev.size:,} held out as dev set" if Y_dev is not None else ""
     print(f"Training 784-{config.n_hidden}-10 on {Y.size:,} images{dev_note}: {config.describe()}, "
           f"seed {args.seed}")
+    if learner is not None:
+        print(f"With {learner.describe()}")
 
     history: dict[str, list[float]] = {}
     started = time.perf_counter()
     try:
         # a diverging run overflows; that is reported below, once, instead of warnings
         with np.errstate(over="ignore", invalid="ignore"):
-            params = train_network(config, args.seed, X, Y, X_dev, Y_dev, history)
+            if learner is None:
+                params = train_network(config, args.seed, X, Y, X_dev, Y_dev, history)
+            else:
+                params = learner.train(config, args.seed, X, Y, X_dev, Y_dev, history)
     except KeyboardInterrupt:
         print("mnist-kit train: interrupted (Ctrl-C); no weights saved", file=sys.stderr)
         return INTERRUPTED
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started if learner is None else learner.seconds
     if not all(np.all(np.isfinite(p)) for p in params):
         raise CommandError(
             f"training diverged (NaN or infinite weights) with alpha {config.alpha:g}: "
@@ -369,4 +377,6 @@ def run(args: argparse.Namespace) -> int:
         written = save_plots(args.plots, history, params, X_shown, Y_shown, step, images)
         print(f"Saved plots to {args.plots}: {', '.join(path.name for path in written)} "
               f"(digits and confusion matrix of the {images})")
+    if learner is not None:
+        print(learner.next_steps(args.weights))
     return 0
