@@ -133,17 +133,21 @@ def use_my_files(exercises: "str | os.PathLike | None" = None) -> Path:
     """Put your stage folders on sys.path, so that `from backprop import backward_prop` imports your file.
 
     Your files then import each other as they are written (your stage 03 uses your stage 01).
-    Modules of an earlier call (or another exercises folder) are forgotten, so the next import
-    reads your files. Returns the exercises folder.
+    Stage folders and modules of an earlier call (or another exercises folder) are forgotten,
+    so the next import reads these files. Returns the exercises folder.
     """
     folder = find_exercises(exercises).resolve()
+    forget_stage_folders()
     for stage in reversed(STAGES):
-        path = str(folder / stage.folder)
-        while path in sys.path:
-            sys.path.remove(path)
-        sys.path.insert(0, path)
+        sys.path.insert(0, str(folder / stage.folder))
     forget_stage_modules()
     return folder
+
+
+def forget_stage_folders() -> None:
+    """Take every stage folder (of any exercises folder) off sys.path."""
+    names = {stage.folder for stage in STAGES}
+    sys.path[:] = [entry for entry in sys.path if not entry or Path(entry).name not in names]
 
 
 def forget_stage_modules() -> None:

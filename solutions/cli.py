@@ -39,6 +39,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("progress", "solutions.commands.progress"),
     ("hint", "solutions.commands.hint"),
     ("watch", "solutions.commands.watch"),
+    ("notebook", "solutions.commands.notebook"),
 ]
 
 #: Exceptions whose message is meant for the user, as it is.
