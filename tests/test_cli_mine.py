@@ -1,8 +1,8 @@
 """`mnist-kit train --mine` and `mnist-kit compare`: the learner's own network, trained as the reference is.
 
-Each run is the real command in a subprocess on a copy of the exercises. Its stages are graded
-first (a few seconds), so the runs are few and short (2 epochs); the full documented run is the
-`results` test at the end.
+Each training run is the real command in a subprocess on a copy of the exercises. Its stages are
+graded first (a few seconds), so the runs are few and short (2 epochs, 20 iterations); the full
+documented run is the `results` test at the end.
 """
 
 import re
@@ -14,6 +14,7 @@ from cli_support import SAMPLE, assert_one_line_error, assert_png, describe, lef
 from exercise_copies import copy_exercises, learner_text, write_learner_file
 
 import grading
+from solutions.cli import main
 from solutions.mnist_data import load_mnist
 from solutions.weights_file import read_weights
 
@@ -73,39 +74,31 @@ def test_mine_reports_the_accuracy_of_the_weights_it_saved(mine_run, solved: Pat
     assert leftover_partial_files(solved.parent) == []
 
 
-def test_evaluate_and_show_take_the_learners_weights(mine_run, solved: Path) -> None:
+def test_evaluate_and_show_take_the_learners_weights(mine_run, solved: Path, capsys, monkeypatch) -> None:
     weights_file = solved.parent / "out" / "w.npz"
-    result = run_cli("evaluate", "--weights", weights_file, "--data", SAMPLE, cwd=solved.parent)
-    assert result.returncode == 0, describe(result)
+    monkeypatch.chdir(solved.parent)
+    assert main(["evaluate", "--weights", str(weights_file), "--data", str(SAMPLE)]) == 0
     data = load_mnist("test", SAMPLE)
     expected = accuracy_of(read_weights(weights_file), data.X, data.Y)
-    assert f"Test accuracy: {expected:.4f}" in result.stdout, describe(result)
-    result = run_cli("show", "7", "--weights", weights_file, "--data", SAMPLE, "--out", "seven.png",
-                     cwd=solved.parent)
-    assert result.returncode == 0, describe(result)
+    assert f"Test accuracy: {expected:.4f}" in capsys.readouterr().out
+    assert main(["show", "7", "--weights", str(weights_file), "--data", str(SAMPLE), "--out", "seven.png"]) == 0
     assert_png(solved.parent / "seven.png")
 
 
-def test_mine_with_the_original_preset_runs_the_learners_gradient_descent(solved: Path) -> None:
-    result = run_cli("train", "--mine", "--exercises", solved.name, "--preset", "original", "--iterations", "20",
-                     "--data", SAMPLE, "--weights", "out/original.npz", cwd=solved.parent)
+def test_compare_puts_the_learners_run_beside_the_reference(solved: Path) -> None:
+    """With --preset original: the learner's stage 04 gradient_descent beside the reference's fast path."""
+    result = run_cli("compare", "--exercises", solved.name, "--preset", "original", "--iterations", "20",
+                     "--data", SAMPLE, "--out", "out/compare.png", cwd=solved.parent)
     assert result.returncode == 0, describe(result)
     assert "Checking your stages 01-04" in result.stdout
-    assert "With your gradient_descent() (exercises/04_gradient_descent/descent.py), on your stages 01-03" \
+    assert "Yours: your gradient_descent() (exercises/04_gradient_descent/descent.py), on your stages 01-03" \
         in result.stdout
-    assert re.findall(r"^Iteration: (\d+)", result.stdout, re.M) == ["0", "10"], describe(result)
-    assert (solved.parent / "out" / "original.npz").is_file()
-
-
-def test_compare_puts_the_learners_run_beside_the_reference(solved: Path) -> None:
-    result = run_cli("compare", "--exercises", solved.name, "--epochs", "2", "--data", SAMPLE,
-                     "--out", "out/compare.png", cwd=solved.parent)
-    assert result.returncode == 0, describe(result)
+    assert re.findall(r"^Iteration: (\d+)", result.stdout, re.M) == ["0", "10", "0", "10"], describe(result)
     rows = dict(re.findall(r"^  (\w[\w ]+?)\s{3,}(\S+\s+\S+(?: s)?)\s*$", result.stdout, re.M))
     for row in ("training accuracy", "dev accuracy", "training loss", "dev loss"):
         yours, reference = rows[row].split()
-        # the solved copy is the reference's code: the same numbers
-        assert yours == reference, f"{row}: {rows[row]}" + describe(result)
+        # the solved copy is the reference's maths (the reference in float32, yours in float64)
+        assert abs(float(yours) - float(reference)) <= 0.002, f"{row}: {rows[row]}" + describe(result)
     assert re.search(r"^  training time\s+\d+\.\d s\s+\d+\.\d s$", result.stdout, re.M), describe(result)
     assert "no official test set found" in result.stdout
     assert_png(solved.parent / "out" / "compare.png", min_side=300)

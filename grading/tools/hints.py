@@ -35,7 +35,7 @@ from pathlib import Path
 
 from kit_helpers import atomic_write
 
-from ..stages import STAGES, Stage, get_stage
+from ..stages import STAGES, Stage
 from ..build.stubs import render_learner_file, split_solution_blocks
 
 HINTS_FILE = "hints.md"

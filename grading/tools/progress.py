@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .stage_results import CANNOT_GRADE, DONE, IN_PROGRESS, NOT_STARTED, NOT_WRITTEN, StageResult
-from ..stages import EXERCISES_DIR, STAGES, Stage
+from ..stages import EXERCISES_DIR, Stage
 
 STATUS_WORDS = {DONE: "done", IN_PROGRESS: "in progress", NOT_STARTED: "not started",
                 CANNOT_GRADE: "cannot be graded"}
