@@ -15,7 +15,7 @@ from ..weights_file import read_weights
 from . import CommandError
 from .options import add_weights_option, non_negative_int, positive_int
 
-HELP = "draw a test image with its predicted and actual label (or a grid, ...) as a PNG"
+HELP = "draw a test image with its predicted and actual label (or a grid, ...) as a picture file"
 PICTURES = ("prediction", "grid", "confusion", "hidden-units")
 RUNS = Path("runs")
 

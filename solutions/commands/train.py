@@ -39,7 +39,7 @@ from .options import (
     positive_int,
 )
 
-HELP = "train the 784-10-10 network and save its weights (offline: on the bundled 5k sample)"
+HELP = "train the 784-10-10 network and save its weights (offline: on the bundled 5k sample; --mine: yours)"
 DEFAULT_DEV_SIZE = 500
 INTERRUPTED = 130  # the shell's exit status for Ctrl-C
 
