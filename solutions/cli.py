@@ -34,12 +34,14 @@ PROG = "mnist-kit"
 #: (subcommand, module): the order is the order of `mnist-kit --help`.
 COMMANDS: list[tuple[str, str]] = [
     ("train", "solutions.commands.train"),
+    ("compare", "solutions.commands.compare"),
     ("evaluate", "solutions.commands.evaluate"),
     ("show", "solutions.commands.show"),
     ("download", "solutions.commands.download"),
     ("progress", "solutions.commands.progress"),
     ("hint", "solutions.commands.hint"),
     ("watch", "solutions.commands.watch"),
+    ("notebook", "solutions.commands.notebook"),
 ]
 
 BAD_USAGE = 2

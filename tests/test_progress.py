@@ -76,7 +76,7 @@ def test_first_two_stages_solved(first_two_solved: subprocess.CompletedProcess) 
         assert rows[stage.number] == expected
     assert "Next: write one_hot() in exercises/03_backprop/backprop.py" in first_two_solved.stdout
     assert "exercises/03_backprop/test_backprop.py::test_one_hot" in first_two_solved.stdout
-    assert "Stuck?     mnist-kit hint 03 --exercises exercises" in first_two_solved.stdout
+    assert "Stuck?     mnist-kit hint 03 one_hot --exercises exercises" in first_two_solved.stdout
 
 
 def test_all_solved_points_at_the_capstone_results(all_solved: subprocess.CompletedProcess) -> None:
@@ -86,7 +86,9 @@ def test_all_solved_points_at_the_capstone_results(all_solved: subprocess.Comple
         assert rows[stage.number] == ("done", check_count(stage), check_count(stage))
     total = sum(check_count(stage) for stage in grading.STAGES)
     assert f"All 5 stages pass ({total} checks)" in all_solved.stdout
-    assert "mnist-kit train --plots" in all_solved.stdout
+    assert "mnist-kit train --mine --plots runs/plots --exercises exercises" in all_solved.stdout
+    assert "mnist-kit compare --exercises exercises" in all_solved.stdout
+    assert "from grading.mine import network" in all_solved.stdout
     assert "Next:" not in all_solved.stdout
 
 

@@ -11,6 +11,8 @@
     Next: fix forward_prop() in exercises/02_forward_pass/forward.py
       Stage 02 (forward pass), forward_prop(): A2 has shape (2, 3), expected (3, 2).
       Grade it:  python -m pytest exercises/02_forward_pass/test_forward.py::test_forward_prop
+      ...
+      Stuck?     mnist-kit hint 02 forward_prop
 
 The grading itself is grading.tools.isolated's (each stage in a child process with a
 time limit); this module only turns StageResults into text.
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .stage_results import CANNOT_GRADE, DONE, IN_PROGRESS, NOT_STARTED, NOT_WRITTEN, StageResult
-from ..stages import EXERCISES_DIR, STAGES, Stage
+from ..stages import EXERCISES_DIR, Stage
 
 STATUS_WORDS = {DONE: "done", IN_PROGRESS: "in progress", NOT_STARTED: "not started",
                 CANNOT_GRADE: "cannot be graded"}
@@ -97,7 +99,9 @@ def next_step(results: Sequence[StageResult], exercises_dir: "str | os.PathLike"
         lines.append(f"  Grade it:  {function_command(stage, function.function, exercises_dir)}")
         lines.append(f"  The stage: {stage_command(stage, exercises_dir)}")
     if hints_exist(stage, exercises_dir):
-        lines.append(f"  Stuck?     {kit_command(f'hint {stage.number}', exercises_dir)}")
+        function_name = pending.next_function.function if pending.status != CANNOT_GRADE else None
+        words = f"hint {stage.number} {function_name}" if function_name else f"hint {stage.number}"
+        lines.append(f"  Stuck?     {kit_command(words, exercises_dir)}")
     lines.append(f"  Or run `{kit_command('watch', exercises_dir)}`: it grades again each time you save.")
     for other in results:
         if other.status == CANNOT_GRADE and other is not pending:
@@ -107,16 +111,15 @@ def next_step(results: Sequence[StageResult], exercises_dir: "str | os.PathLike"
 
 
 def all_done(results: Sequence[StageResult], exercises_dir: "str | os.PathLike") -> str:
-    """The message when every stage passes, pointing at the capstone's results."""
+    """The message when every stage passes, pointing at training the learner's own network."""
     total = sum(result.total for result in results)
-    capstone = STAGES[-1]
-    readme = Path(exercises_dir) / capstone.folder / "README.md"
     lines = [f"All {len(results)} stages pass ({total} checks): your 784-10-10 network is complete, "
-             f"trained by your own functions."]
-    if readme.is_file():
-        lines.append(f"  Train it on MNIST and look at the results: see {shown_path(readme)}.")
-    lines.append("  Compare with the reference network: `mnist-kit train --plots runs/plots` trains it and "
-                 "draws the accuracy and loss curves, a grid of digits, the confusion matrix and the hidden units.")
+             f"trained by your own functions.",
+             f"  Train it on MNIST:  {kit_command('train --mine --plots runs/plots', exercises_dir)}"
+             f"   (your functions; accuracy, weights in runs/weights.npz, pictures)",
+             f"  Beside the reference: {kit_command('compare', exercises_dir)}   (accuracy, curves, time)",
+             "  From a script or notebook: `from grading.mine import network` "
+             "(see the README, \"Your own network\")."]
     return "\n".join(lines)
 
 
