@@ -18,8 +18,8 @@ import numpy as np
 from ..train_mnist import evaluate
 from . import CommandError
 from .learner_network import add_mine_arguments, prepare_mine
+from ..cli import stopped
 from .train import (
-    INTERRUPTED,
     add_training_arguments,
     load_training_data,
     resolve_config,
@@ -68,9 +68,10 @@ def run(args: argparse.Namespace) -> int:
             history = {}
             params = learner.train(config, args.seed, X, Y, X_dev, Y_dev, history)
             runs["yours"] = (params, history, learner.seconds)
-    except KeyboardInterrupt:
-        print("mnist-kit compare: interrupted (Ctrl-C)", file=sys.stderr)
-        return INTERRUPTED
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (see cli.Terminated)
+        what, status = stopped(stop)
+        print(f"mnist-kit compare: {what}", file=sys.stderr)
+        return status
 
     sets = [("training", X, Y)]
     if Y_dev is not None:
