@@ -612,7 +612,7 @@ for _id, _argv, _fragments, _status in [
      ("--dev", "leaves no training images"), 1),
     ("hidden-zero", ["train", "--hidden", "0"], ("--hidden", ">= 1"), 2),
     ("batch-size-zero", ["train", "--batch-size", "0"], ("--batch-size",), 2),
-    ("show-index-10-to-the-30", ["show", "1" + "0" * 30, "--weights", "{weights}", "--data", "{data}", "--out", "{out}"],
+    ("show-index-10-to-the-30", ["show", "1" + "0" * 30, "--weights", "{weights}", "--data", "{data}", "--out", "{out}.png"],
      ("image 1" + "0" * 30, "40 images"), 1),
     ("original-preset-with-hidden", ["train", "--preset", "original", "--hidden", "20"], ("--hidden",), 1),
 ]:
