@@ -45,6 +45,8 @@ class Check:
         name: the check's name (its Python name).   visible: shown to students?
         description: the first line of its docstring.   run: the check itself.
         strict_warnings: a NumPy warning during the check is a failure (the contract says so).
+        replay: for a visible check, how the student edition compares a student's outcome with the
+            reference's (rules in grading/student_edition/rules.py, e.g. "keeps_inputs + returns").
     """
 
     stage: str
@@ -54,6 +56,7 @@ class Check:
     description: str
     run: CheckFunction
     strict_warnings: bool = False
+    replay: str | None = None
 
 
 _REGISTRY: dict[str, dict[str, list[Check]]] = {}
@@ -70,14 +73,16 @@ def checker(stage_key: str) -> Callable[..., Callable[[CheckFunction], CheckFunc
     """A decorator factory registering checks for one stage (see the module docstring)."""
     stage = get_stage(stage_key)
 
-    def check(function: str, *, visible: bool = False,
-              strict_warnings: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+    def check(function: str, *, visible: bool = False, strict_warnings: bool = False,
+              replay: str | None = None) -> Callable[[CheckFunction], CheckFunction]:
         if function not in stage.functions:
             raise ValueError(f"{function!r} is not a function of {stage.label}")
+        if replay is not None and not visible:
+            raise ValueError("replay= is for visible checks (the student edition replays only those)")
 
         def register(run: CheckFunction) -> CheckFunction:
             doc = (run.__doc__ or run.__name__).strip().splitlines()[0]
-            entry = Check(stage.number, function, run.__name__, visible, doc, run, strict_warnings)
+            entry = Check(stage.number, function, run.__name__, visible, doc, run, strict_warnings, replay)
             checks = _REGISTRY.setdefault(stage.number, {}).setdefault(function, [])
             if any(c.name == entry.name for c in checks):
                 raise ValueError(f"two checks named {entry.name!r} for {function}()")

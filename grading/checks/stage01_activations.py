@@ -36,14 +36,14 @@ def _relu_mistakes(Z: np.ndarray):
     ]
 
 
-@check("relu", visible=True)
+@check("relu", visible=True, replay="returns")
 def negatives_become_zero(relu: LearnerFunction) -> None:
     """relu keeps positive entries and turns negative ones into 0."""
     Z = SMALL_Z.copy()
     expect_close(relu, relu(Z), ref.relu(SMALL_Z), wrong_answers=_relu_mistakes(SMALL_Z))
 
 
-@check("relu", visible=True)
+@check("relu", visible=True, replay="keeps_inputs")
 def relu_leaves_input_unchanged(relu: LearnerFunction) -> None:
     """relu returns a new array and leaves its input Z as it was."""
     Z = SMALL_Z.copy()
@@ -85,7 +85,7 @@ def _expect_deriv(relu_deriv: LearnerFunction, Z: np.ndarray) -> None:
         relu_deriv.fail("the result has the wrong values.", returned=got, expected=expected, mistake=hint)
 
 
-@check("relu_deriv", visible=True)
+@check("relu_deriv", visible=True, replay="keeps_inputs + kink")
 def slope_is_one_for_positive_inputs(relu_deriv: LearnerFunction) -> None:
     """relu_deriv is 1 where Z > 0 and 0 where Z < 0 (booleans are fine)."""
     _expect_deriv(relu_deriv, SMALL_Z.copy())
@@ -137,13 +137,13 @@ def _expect_softmax(softmax: LearnerFunction, Z: np.ndarray) -> np.ndarray:
     return expect_close(softmax, got, ref.softmax(original), wrong_answers=_softmax_mistakes(original))
 
 
-@check("softmax", visible=True)
+@check("softmax", visible=True, replay="keeps_inputs + returns")
 def small_example(softmax: LearnerFunction) -> None:
     """softmax of a small (3, 2) batch: each column turned into probabilities."""
     _expect_softmax(softmax, np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]]))
 
 
-@check("softmax", visible=True)
+@check("softmax", visible=True, replay="columns_sum_to_one(atol=1e-6)")
 def columns_sum_to_one(softmax: LearnerFunction) -> None:
     """every column of softmax(Z) sums to 1 and every entry lies in [0, 1]."""
     Z = np.array([[1.0, -1.0, 0.5, 2.0], [0.0, 2.0, 0.5, 2.0], [-1.0, 0.0, 3.0, 2.0]])
@@ -163,7 +163,7 @@ def columns_sum_to_one(softmax: LearnerFunction) -> None:
         softmax.fail("some entries are outside [0, 1].", returned=got)
 
 
-@check("softmax", visible=True)
+@check("softmax", visible=True, replay="invariant")
 def unchanged_by_adding_a_constant(softmax: LearnerFunction) -> None:
     """adding the same number to a column of logits does not change its probabilities."""
     Z = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])

@@ -40,19 +40,19 @@ def _expect_param_shapes(init_params: LearnerFunction, params: list[np.ndarray],
                              hint="draw the values with rng.uniform or rng.normal, which give float64")
 
 
-@check("init_params", visible=True)
+@check("init_params", visible=True, replay="shapes(floats=True)")
 def default_shapes(init_params: LearnerFunction) -> None:
     """init_params() gives W1 (10, 784), b1 (10, 1), W2 (10, 10), b2 (10, 1)."""
     _expect_param_shapes(init_params, _params(init_params), 784, 10, 10)
 
 
-@check("init_params", visible=True)
+@check("init_params", visible=True, replay="shapes(floats=True)")
 def shapes_follow_the_arguments(init_params: LearnerFunction) -> None:
     """init_params(5, 4, 3) gives W1 (4, 5), b1 (4, 1), W2 (3, 4), b2 (3, 1)."""
     _expect_param_shapes(init_params, _params(init_params, 5, 4, 3, seed=0), 5, 4, 3)
 
 
-@check("init_params", visible=True)
+@check("init_params", visible=True, replay="seeded(differ=[0, 2])")
 def same_seed_same_parameters(init_params: LearnerFunction) -> None:
     """the same seed gives the same parameters, another seed different ones."""
     first = _params(init_params, 6, 5, 10, seed=7)
@@ -170,13 +170,13 @@ def _expect_forward(forward_prop: LearnerFunction, b) -> None:
                           "A2 = softmax(Z2) (@ for matrix products)")
 
 
-@check("forward_prop", visible=True)
+@check("forward_prop", visible=True, replay="keeps_inputs + returns")
 def small_network(forward_prop: LearnerFunction) -> None:
     """a 3-2-3 network on 2 examples: Z1, A1, Z2, A2 match the equations."""
     _expect_forward(forward_prop, rounded_batch(13))
 
 
-@check("forward_prop", visible=True)
+@check("forward_prop", visible=True, replay="shapes")
 def mnist_shapes(forward_prop: LearnerFunction) -> None:
     """a 784-10-10 network on 5 images: the four results have shape (10, 5)."""
     W1, b1, W2, b2 = ref.init_params(784, 10, 10, seed=0)

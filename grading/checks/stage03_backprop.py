@@ -51,13 +51,13 @@ def _expect_one_hot(one_hot: LearnerFunction, Y: np.ndarray, **kwargs) -> np.nda
                              f"of column j")
 
 
-@check("one_hot", visible=True)
+@check("one_hot", visible=True, replay="keeps_inputs + returns")
 def small_example(one_hot: LearnerFunction) -> None:
     """one_hot([2, 0, 1]) is (10, 3): column j has a single 1, in row Y[j]."""
     _expect_one_hot(one_hot, np.array([2, 0, 1]))
 
 
-@check("one_hot", visible=True)
+@check("one_hot", visible=True, replay="keeps_inputs + returns")
 def columns_sum_to_one(one_hot: LearnerFunction) -> None:
     """a batch holding only 3s still gives 10 rows, and every column sums to 1."""
     got = _expect_one_hot(one_hot, np.array([3, 3, 3, 3]))
@@ -129,7 +129,7 @@ def _expect_loss(cross_entropy: LearnerFunction, A2: np.ndarray, Y: np.ndarray) 
     return got
 
 
-@check("cross_entropy", visible=True)
+@check("cross_entropy", visible=True, replay="keeps_inputs + returns(rtol=1e-4, atol=1e-6)")
 def small_example(cross_entropy: LearnerFunction) -> None:
     """the mean of -log(probability of the true label) over 2 examples."""
     A2 = np.full((10, 2), 0.05)
@@ -138,7 +138,7 @@ def small_example(cross_entropy: LearnerFunction) -> None:
     _expect_loss(cross_entropy, A2, np.array([0, 3]))
 
 
-@check("cross_entropy", visible=True)
+@check("cross_entropy", visible=True, replay="returns(rtol=0.0, atol=1e-6)")
 def perfect_answers_cost_nothing(cross_entropy: LearnerFunction) -> None:
     """probability (almost) 1 on every true label gives a loss of (almost) 0."""
     Y = np.array([2, 7, 0])
@@ -258,7 +258,7 @@ def _expect_gradients(backward_prop: LearnerFunction, b: Batch) -> None:
                      hint="compare with the equations in the README, gradient by gradient")
 
 
-@check("backward_prop", visible=True)
+@check("backward_prop", visible=True, replay="keeps_inputs + returns")
 def small_network(backward_prop: LearnerFunction) -> None:
     """a 4-3-10 network on 3 examples: every gradient has its parameter's shape and the right values."""
     _expect_gradients(backward_prop, batch(20))

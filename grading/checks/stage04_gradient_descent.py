@@ -58,7 +58,7 @@ def _expect_update(update_params: LearnerFunction, seed: int, alpha: float, **sh
                      hint=f"{name} <- {name} - alpha * d{name}")
 
 
-@check("update_params", visible=True)
+@check("update_params", visible=True, replay="returns")
 def one_step_downhill(update_params: LearnerFunction) -> None:
     """every parameter P becomes P - alpha * dP (a 4-3-10 network, alpha = 0.1)."""
     _expect_update(update_params, 30, 0.1)
@@ -93,7 +93,7 @@ def _expect_predictions(get_predictions: LearnerFunction, A2: np.ndarray) -> Non
                              returned=got, hint="np.argmax returns integer indices")
 
 
-@check("get_predictions", visible=True)
+@check("get_predictions", visible=True, replay="returns(integers=True)")
 def row_of_largest_probability(get_predictions: LearnerFunction) -> None:
     """the prediction for each column of a (3, 4) A2 is the row of its largest entry."""
     A2 = np.array([[0.1, 0.7, 0.2, 0.3], [0.6, 0.2, 0.2, 0.3], [0.3, 0.1, 0.6, 0.4]])
@@ -136,7 +136,7 @@ def accuracy_mistake(got: float, expected: float, count: int, m: int) -> str | N
     return None
 
 
-@check("get_accuracy", visible=True)
+@check("get_accuracy", visible=True, replay="returns(rtol=1e-9, atol=1e-12)")
 def fraction_correct(get_accuracy: LearnerFunction) -> None:
     """4 of 5 predictions right gives 0.8."""
     _expect_accuracy(get_accuracy, np.array([1, 2, 3, 4, 5]), np.array([1, 2, 0, 4, 5]))
@@ -199,13 +199,13 @@ def _expect_training(gradient_descent: LearnerFunction, alpha: float, iterations
                           hint=hint)
 
 
-@check("gradient_descent", visible=True)
+@check("gradient_descent", visible=True, replay="returns")
 def zero_iterations_return_the_start(gradient_descent: LearnerFunction) -> None:
     """with iterations=0 it returns init_params(X.shape[0], 10, 10, seed=seed) unchanged."""
     _expect_training(gradient_descent, 0.1, 0, seed=3)
 
 
-@check("gradient_descent", visible=True)
+@check("gradient_descent", visible=True, replay="returns")
 def five_steps(gradient_descent: LearnerFunction) -> None:
     """5 steps with alpha = 0.3 on 12 examples of 6 inputs end where the reference ends."""
     _expect_training(gradient_descent, 0.3, 5, seed=0)

@@ -36,7 +36,7 @@ def _network(seed: int, m: int = 7) -> tuple[tuple[np.ndarray, ...], np.ndarray,
 
 
 # ----------------------------------------------------------- make_predictions
-@check("make_predictions", visible=True)
+@check("make_predictions", visible=True, replay="returns")
 def predicted_digits(make_predictions: LearnerFunction) -> None:
     """make_predictions gives the argmax of the forward pass's A2 for each of 7 images."""
     params, X, _ = _network(60)
@@ -72,7 +72,7 @@ def _expect_evaluation(evaluate: LearnerFunction, seed: int, m: int) -> None:
                       hint="loss = cross_entropy(A2, Y) of the forward pass; " + EARLIER)
 
 
-@check("evaluate", visible=True)
+@check("evaluate", visible=True, replay="returns")
 def accuracy_and_loss(evaluate: LearnerFunction) -> None:
     """evaluate returns (accuracy, loss) of the network on 20 images."""
     _expect_evaluation(evaluate, 62, 20)
@@ -107,7 +107,7 @@ def _batches(minibatch_indices: LearnerFunction, m: int, batch_size: int, seed: 
     return batches
 
 
-@check("minibatch_indices", visible=True)
+@check("minibatch_indices", visible=True, replay="partition")
 def every_index_once(minibatch_indices: LearnerFunction) -> None:
     """m = 10, batch_size = 3: batches of 3, 3, 3 and 1 that hold 0..9 once each."""
     _batches(minibatch_indices, 10, 3, seed=0)
@@ -184,7 +184,7 @@ def _expect_full_batch_step(fn: LearnerFunction, *, n_hidden: int = 10, init: st
                           f"n_hidden, 10, seed=seed, init=init); {EARLIER}")
 
 
-@check("mini_batch_gradient_descent", visible=True)
+@check("mini_batch_gradient_descent", visible=True, replay="returns")
 def one_full_batch_epoch(mini_batch_gradient_descent: LearnerFunction) -> None:
     """one epoch with batch_size = m is one gradient step from init_params(..., seed=seed, init="he")."""
     _expect_full_batch_step(mini_batch_gradient_descent)
@@ -331,7 +331,7 @@ def _npz(fn: LearnerFunction, data: bytes) -> dict[str, np.ndarray]:
                 mistake="write it with np.savez(file, W1=W1, b1=b1, W2=W2, b2=b2)")
 
 
-@check("save_params", visible=True)
+@check("save_params", visible=True, replay="saves_npz")
 def saves_a_file_load_params_reads(save_params: LearnerFunction) -> None:
     """save_params writes an .npz (creating folders) that holds W1, b1, W2, b2 as given."""
     params = _saved_params(80)
@@ -388,7 +388,7 @@ def never_writes_into_the_old_file(save_params: LearnerFunction) -> None:
                     "`with atomic_write(path) as file: np.savez(file, W1=W1, b1=b1, W2=W2, b2=b2)`")
 
 
-@check("load_params", visible=True)
+@check("load_params", visible=True, replay="returns(exact=True)")
 def reads_saved_parameters(load_params: LearnerFunction) -> None:
     """load_params returns W1, b1, W2, b2 exactly as save_params stored them."""
     params = _saved_params(83)
@@ -440,7 +440,7 @@ def _expect_figure(plot_history: LearnerFunction, figure: object, history: dict)
     return figure
 
 
-@check("plot_history", visible=True)
+@check("plot_history", visible=True, replay="figure")
 def draws_accuracy_and_loss(plot_history: LearnerFunction) -> None:
     """plot_history(history) returns a Figure with the accuracy and loss curves, and writes nothing."""
     history = {"accuracy": [0.5, 0.7, 0.8], "loss": [1.6, 0.9, 0.6]}
