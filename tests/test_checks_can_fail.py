@@ -13,7 +13,7 @@ import pytest
 from curriculum_trees import MISTAKES_DIR, make_tree, solved_text
 
 from grading import GradingError, get_stage, list_checks, load_learner_module
-from grading.running.learner_function import LearnerFunction
+from grading.checks.registry import learner_function
 
 
 def _mistakes() -> list[Path]:
@@ -21,8 +21,9 @@ def _mistakes() -> list[Path]:
 
 
 def _target(path: Path) -> str:
-    """The function a mistake aims at: the first test its header expects to fail."""
-    return re.search(r"^# EXPECT test_(\w+):", path.read_text(), re.MULTILINE)[1]
+    """The function a mistake aims at: the first test its header expects to fail (test_<function>,
+    or test_bonus_<function> for a mistake in an extra)."""
+    return re.search(r"^# EXPECT test_(?:bonus_)?(\w+):", path.read_text(), re.MULTILINE)[1]
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +35,8 @@ def failed_checks(tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, st
         stage, function = get_stage(path.parent.name), _target(path)
         module = load_learner_module(stage, path, exercises_dir=exercises)
         for check in list_checks()[stage.number][function]:
-            try:
-                check.run(LearnerFunction(stage, function, getattr(module, function), module))
+            try:  # the learner's function as the checks get it (through the stage's adapter, if any)
+                check.run(learner_function(stage, function, module))
             except (GradingError, Exception):
                 failed.add((stage.number, function, check.name))
     return failed

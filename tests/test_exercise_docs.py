@@ -8,6 +8,9 @@ from grading.stages import STAGES, Stage
 from grading.build.stubs import SolutionBlock, split_solution_blocks
 
 HINT = re.compile(r"^## Hint (\d+)\b", re.MULTILINE)
+#: the per-function format of issue 12: `## <function>` sections, each with `### Hint N` sections
+FUNCTION_SECTION = re.compile(r"^## (\w+)\s*$", re.MULTILINE)
+FUNCTION_HINT = re.compile(r"^### Hint (\d+)\b", re.MULTILINE)
 
 
 def solution_lines(stage: Stage) -> set[str]:
@@ -30,8 +33,15 @@ def test_readme_states_task_maths_and_command(stage: Stage) -> None:
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.folder)
 def test_hints_are_numbered_sections_without_solution_code(stage: Stage) -> None:
     text = (stage.learner_file().parent / "hints.md").read_text()
-    numbers = [int(n) for n in HINT.findall(text)]
-    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 4, numbers
+    if FUNCTION_SECTION.search(text):  # per function: every function of the stage, in order, numbered hints
+        sections = FUNCTION_SECTION.split(text)[1:]
+        assert sections[::2] == list(stage.functions), sections[::2]
+        for function, body in zip(sections[::2], sections[1::2]):
+            numbers = [int(n) for n in FUNCTION_HINT.findall(body)]
+            assert numbers == list(range(1, len(numbers) + 1)) and numbers, (function, numbers)
+    else:
+        numbers = [int(n) for n in HINT.findall(text)]
+        assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 4, numbers
     secrets = solution_lines(stage)
     leaked = [line for line in text.splitlines() if any(secret in line for secret in secrets)]
     assert not leaked, leaked

@@ -181,8 +181,11 @@ def test_the_kits_hints_never_contain_solution_code(stage: grading.Stage) -> Non
     path = EXERCISES_DIR / stage.folder / "hints.md"
     if not path.is_file():
         pytest.skip(f"{path} is not written yet")
-    hints = parse_hints(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    hints = [(f"hint {h.number}", h.body) for h in parse_hints(text)]
+    if not hints and "\n### Hint 1" in text:  # the per-function format (issue 12): the file as a whole
+        hints = [("the file", text)]
     assert hints, f"{path} holds no `## Hint N` section"
     for secret in secret_lines(stage):
-        for h in hints:
-            assert secret not in " ".join(h.body.split()), f"{path}, hint {h.number} shows the solution line {secret!r}"
+        for where, body in hints:
+            assert secret not in " ".join(body.split()), f"{path}, {where} shows the solution line {secret!r}"

@@ -44,6 +44,7 @@ POINTS: dict[str, dict[str, int]] = {
     "01_activations": {"relu": 1, "relu_deriv": 1, "softmax": 2},
     "02_forward_pass": {"init_params": 2, "forward_prop": 3},
     "03_backprop": {"one_hot": 1, "cross_entropy": 2, "backward_prop": 4},
+    "06_gradient_check": {"numerical_gradient": 3, "relative_error": 1, "check_backprop": 2},
     "04_gradient_descent": {"update_params": 1, "get_predictions": 1, "get_accuracy": 1, "gradient_descent": 3},
     "05_train_mnist": {"make_predictions": 1, "evaluate": 1, "minibatch_indices": 2,
                        "mini_batch_gradient_descent": 4, "save_params": 1, "load_params": 1,

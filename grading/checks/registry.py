@@ -17,6 +17,7 @@ notebooks show them); hidden ones try other seeds, shapes and extreme values and
 hunt for the typical mistakes. Checks run in the order they are registered.
 """
 
+import functools
 import importlib
 import warnings
 from collections.abc import Callable, Mapping
@@ -38,7 +39,7 @@ class Check:
     """One registered check.
 
     Attributes:
-        stage: "01".."05".   function: the learner's function it grades.
+        stage: "01".."06".   function: the learner's function it grades.
         name: the check's name (its Python name).   visible: shown to students?
         description: the first line of its docstring.   run: the check itself.
     """
@@ -58,6 +59,7 @@ _CHECK_MODULES = {
     "03": "grading.checks.stage03_backprop",
     "04": "grading.checks.stage04_gradient_descent",
     "05": "grading.checks.stage05_train_mnist",
+    "06": "grading.checks.stage06_gradient_check",
 }
 
 
@@ -122,11 +124,32 @@ def find_function(stage: Any, function: str, namespace: Mapping[str, Any] | Modu
     return func
 
 
+def learner_function(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleType) -> LearnerFunction:
+    """The learner's `function` wrapped for the checks; called through the stage's adapter when it
+    has one (a function whose reference signature takes a callable: see Stage.adapters)."""
+    stage = get_stage(stage)
+    func = find_function(stage, function, namespace)
+    adapter = stage.adapter(function)
+    if adapter is not None:
+        module, _, name = adapter.partition(":")
+        func = functools.partial(getattr(importlib.import_module(module), name), func)
+    return LearnerFunction(stage, function, func, namespace)
+
+
+def _names_used(code: Any) -> set[str]:
+    """The global names a code object uses, its nested functions' and comprehensions' included."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_names"):
+            names |= _names_used(constant)
+    return names
+
+
 def _helpers_note(stage: Any, function: str, func: Callable[..., Any]) -> str:
     """A note naming the learner's other functions of this stage that `func` calls, if any."""
     code = getattr(func, "__code__", None)
-    helpers = [name for name in stage.functions if name != function and code is not None
-               and name in code.co_names]
+    names = _names_used(code) if code is not None else set()
+    helpers = [name for name in stage.functions if name != function and name in names]
     if not helpers:
         return ""
     names = ", ".join(f"{name}()" for name in helpers)
@@ -156,7 +179,7 @@ def run_checks(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleT
     stage = get_stage(stage)
     checks = checks_for(stage, function)
     func = find_function(stage, function, namespace)
-    learner = LearnerFunction(stage, function, func, namespace)
+    learner = learner_function(stage, function, namespace)
     passed = []
     for check in checks:
         if (visible_only and not check.visible) or (hidden_only and check.visible):
@@ -183,4 +206,4 @@ def run_checks(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleT
     return passed
 
 
-__all__ = ["Check", "checker", "checks_for", "find_function", "list_checks", "run_checks"]
+__all__ = ["Check", "checker", "checks_for", "find_function", "learner_function", "list_checks", "run_checks"]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from ..errors import GradingError
-from ..running.loading import CAPSTONE, earlier_stages, load_learner_module
+from ..running.loading import load_learner_module, own_stages
 from ..checks.registry import run_checks
 from ..stages import get_stage
 
@@ -38,16 +38,18 @@ def grade(test_file: "str | os.PathLike", function: str) -> None:
 
 
 def grade_earlier_stages(test_file: "str | os.PathLike") -> None:
-    """For the capstone: every check of stages 01-04 on the learner's own files.
+    """For a stage that builds on the learner's own files (05 on 01-04, 06 on 01-03): every
+    check of those stages on the learner's own files.
 
     Fails naming the first stage that is not finished and the command that grades it.
     """
     __tracebackhide__ = True
     folder = Path(test_file).resolve().parent
     stage = get_stage(folder.name)
-    assert stage.number == CAPSTONE, "grade_earlier_stages is for the capstone stage"
+    assert stage.builds_on, f"{stage.label} is graded on its own: it has no earlier stages to grade"
     exercises_dir = folder.parent
-    for earlier in earlier_stages(stage):
+    what = ("trains the network built from" if stage.number == "05" else "checks the gradients of")
+    for earlier in own_stages(stage):
         first_line = None
         try:
             module = load_learner_module(earlier, exercises_dir=exercises_dir)
@@ -56,6 +58,7 @@ def grade_earlier_stages(test_file: "str | os.PathLike") -> None:
         except GradingError as error:
             first_line = str(error).splitlines()[0]
         if first_line is not None:
-            pytest.fail(f"{stage.label} trains the network built from YOUR functions of stages 01-04, "
+            pytest.fail(f"{stage.label} {what} YOUR functions of stages "
+                        f"{stage.builds_on[0]}-{stage.builds_on[-1]}, "
                         f"and {earlier.label.lower()} is not finished yet: {first_line}\n"
                         f"  Finish it first:  {earlier.command}", pytrace=False)

@@ -9,8 +9,9 @@ the learner's file changes (its modification time or size, polled every
 stage passes, move on to the next one straight away; when the last one passes,
 say so and stop. Ctrl-C stops it cleanly.
 
-The capstone (stage 05) runs on the learner's files of stages 01-04, so while
-watching it a change to any of those files counts too.
+A stage built on the learner's own files (the capstone, 05, on 01-04; the
+gradient check, 06, on 01-03) is graded again when any of those files changes too.
+Stages follow each other in the order they are taught (06 right after 03).
 
 For tests and scripts the loop can be bounded: `max_runs` gradings, or
 `stop_after` seconds.
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import isolated
-from ..running.loading import CAPSTONE, earlier_stages
+from ..running.loading import own_stages
 from .progress import shown_path
 from .stage_results import CANNOT_GRADE, DONE, StageResult
 from ..stages import STAGES, Stage, get_stage
@@ -36,7 +37,7 @@ Signature = tuple[tuple[int, int] | None, ...]
 
 def watched_files(stage: Stage, exercises_dir: "str | os.PathLike") -> list[Path]:
     """The learner's files whose change means `stage` must be graded again."""
-    stages = [*earlier_stages(stage), stage] if stage.number == CAPSTONE else [stage]
+    stages = [*own_stages(stage), stage]  # a stage built on the learner's own files: theirs too
     return [s.learner_file(exercises_dir) for s in stages]
 
 
@@ -109,7 +110,7 @@ def watch(stage: "Stage | str | None", exercises_dir: "str | os.PathLike", *,
             result = graded(current)
         while True:
             if result.status == DONE:
-                following = [s for s in STAGES if s.number > current.number]
+                following = list(STAGES[STAGES.index(current) + 1:])  # in the order they are taught
                 if not following:
                     say("Every stage passes: your network is complete. `mnist-kit progress` sums it up.")
                     return 0
@@ -120,7 +121,8 @@ def watch(stage: "Stage | str | None", exercises_dir: "str | os.PathLike", *,
             if max_runs is not None and runs >= max_runs:
                 raise _Stop(f"Stopped after {runs} gradings (--max-runs).")
             files = watched_files(current, exercises_dir)
-            more = " (or your files of stages 01-04)" if len(files) > 1 else ""
+            more = (f" (or your files of stages {current.builds_on[0]}-{current.builds_on[-1]})"
+                    if current.builds_on else "")
             say(f"Waiting for you to save {shown_path(files[-1])}{more}... (Ctrl-C to stop)")
             _wait_for_change(files, interval, deadline)
             result = graded(current)
