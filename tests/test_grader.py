@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from grading.build import notebooks
-from grading.build.notebooks import POINTS, NotebookSourceError, build_notebook, module_parts, notebook_path
+from grading.build.notebooks import (BONUS_POINTS, POINTS, NotebookSourceError, build_notebook, module_parts,
+                                     notebook_path)
+from grading.checks.registry import checks_for
 from grading.stages import REPO_ROOT, STAGES, get_stage
 from grading.build.stubs import MarkerError
 from notebook_runner import run_cells
@@ -75,7 +77,7 @@ def test_readme_without_the_points_table_markers_is_an_error(tmp_path: Path, cap
 def test_source_folders_hold_only_the_notebook() -> None:
     """generate_assignment copies every other file of source/<stage>/ to the students."""
     folders = sorted(p.name for p in (COURSE / "source").iterdir())
-    assert folders == [stage.folder for stage in STAGES]
+    assert folders == sorted(stage.folder for stage in STAGES)
     for stage in STAGES:
         files = sorted(p.name for p in (COURSE / "source" / stage.folder).iterdir())
         assert files == [f"{stage.folder}.ipynb"], files
@@ -147,6 +149,26 @@ def test_points_must_list_the_stage_functions(monkeypatch: pytest.MonkeyPatch) -
         build_notebook("01")
 
 
+def test_bonus_points_must_list_the_functions_with_bonus_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(BONUS_POINTS, "05_train_mnist", {"plot_history": 1})
+    with pytest.raises(NotebookSourceError, match=r"BONUS_POINTS\['05_train_mnist'\] lists \['plot_history'\], "
+                                                  r"but the stage's functions with bonus checks are "
+                                                  r"\['mini_batch_gradient_descent', 'save_params', 'plot_history'\]"):
+        build_notebook("05")
+    monkeypatch.setitem(BONUS_POINTS, "01_activations", {"relu": 1})
+    with pytest.raises(NotebookSourceError, match=r"BONUS_POINTS\['01_activations'\] lists \['relu'\]"):
+        build_notebook("01")
+
+
+def test_points_table_has_a_bonus_column() -> None:
+    table = notebooks.points_table()
+    assert "| assignment | function | points | bonus points |" in table
+    assert "| `05_train_mnist` | `plot_history` | - | 1 |" in table
+    assert f"| `05_train_mnist` | **total** | **{sum(POINTS['05_train_mnist'].values())}** | " \
+           f"**{sum(BONUS_POINTS['05_train_mnist'].values())}** |" in table
+    assert "| `06_gradient_check` | `numerical_gradient` |" in table
+
+
 # ----------------------------------------------------------------------------- cell layout
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.folder)
 def test_notebook_layout(stage) -> None:
@@ -157,23 +179,34 @@ def test_notebook_layout(stage) -> None:
     assert len(set(ids)) == len(ids), "grade ids must be unique"
     assert [cell["id"] for cell in cells] == ids
     expected = ["intro", "how_it_is_graded", "setup"]
+    bonus_points = BONUS_POINTS.get(stage.folder, {})
     for function in stage.functions:
-        expected += [f"{function}_task", f"{function}_code", f"{function}_tests"]
+        expected += [f"{function}_task", f"{function}_code"]
+        expected += [f"{function}_tests"] if checks_for(stage, function, bonus=False) else []
+        expected += [f"{function}_bonus_tests"] if checks_for(stage, function, bonus=True) else []
     assert ids == expected
     for cell in cells:
         meta = cell["metadata"]["nbgrader"]
         if cell["id"].endswith("_code"):  # students write here; not graded by itself
             assert (meta["solution"], meta["locked"], meta["grade"]) == (True, False, False)
             assert "### BEGIN SOLUTION" in source_of(cell)
+        elif cell["id"].endswith("_bonus_tests"):
+            function = cell["id"].removesuffix("_bonus_tests")
+            assert (meta["solution"], meta["locked"], meta["grade"]) == (False, True, True)
+            assert meta["points"] == bonus_points[function]
         elif cell["id"].endswith("_tests"):
             function = cell["id"].removesuffix("_tests")
             assert (meta["solution"], meta["locked"], meta["grade"]) == (False, True, True)
             assert meta["points"] == POINTS[stage.folder][function]
         else:
             assert (meta["solution"], meta["locked"], meta["grade"]) == (False, True, False)
-    total = sum(c["metadata"]["nbgrader"].get("points", 0) for c in cells)
-    assert total == sum(POINTS[stage.folder].values())
-    assert f"({total} in all)" in source_of(cells[1])
+    core = sum(c["metadata"]["nbgrader"].get("points", 0) for c in cells if not c["id"].endswith("_bonus_tests"))
+    extra = sum(c["metadata"]["nbgrader"].get("points", 0) for c in cells if c["id"].endswith("_bonus_tests"))
+    assert (core, extra) == (sum(POINTS[stage.folder].values()), sum(bonus_points.values()))
+    if extra:
+        assert f"({core} in all, plus {extra} bonus points for the optional extras" in source_of(cells[1])
+    else:
+        assert f"({core} in all)" in source_of(cells[1])
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.folder)
@@ -196,28 +229,39 @@ def test_setup_provides_earlier_stages_from_the_reference() -> None:
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.folder)
 def test_test_cells_assert_with_messages_and_end_in_no_bare_expression(stage) -> None:
-    for function in stage.functions:
-        source = source_of(by_id(committed(stage))[f"{function}_tests"])
+    cells = by_id(committed(stage))
+    for cell_id in [cell_id for cell_id in cells if cell_id.endswith("_tests")]:
+        source = source_of(cells[cell_id])
         for version in (source, HIDDEN_BLOCK.sub("", source)):  # as graded, and as released
             tree = ast.parse(version)
-            assert isinstance(tree.body[-1], ast.Assert), f"{function}: the cell must end in an assert"
-            assert not [n for n in tree.body if isinstance(n, ast.Expr)], f"{function}: a bare expression"
+            assert isinstance(tree.body[-1], ast.Assert), f"{cell_id}: the cell must end in an assert"
+            assert not [n for n in tree.body if isinstance(n, ast.Expr)], f"{cell_id}: a bare expression"
             asserts = [n for n in ast.walk(tree) if isinstance(n, ast.Assert)]
-            assert asserts and all(a.msg is not None for a in asserts), f"{function}: an assert without message"
+            assert asserts and all(a.msg is not None for a in asserts), f"{cell_id}: an assert without message"
+        if cell_id.endswith("_bonus_tests"):  # every bonus check, for this function only; none hidden
+            function = cell_id.removesuffix("_bonus_tests")
+            calls = re.findall(r'notebook_bonus_checks\("([^"]+)", "([^"]+)", globals\(\)\)', source)
+            assert calls == [(stage.folder, function)] and "notebook_checks(" not in source
+            assert not HIDDEN_BLOCK.search(source)
+            continue
         # the same checks as the pytest suites, called for this function only, visible then all
+        function = cell_id.removesuffix("_tests")
         calls = re.findall(r'notebook_checks\("([^"]+)", "([^"]+)", globals\(\), visible_only=(\w+)\)', source)
         assert calls == [(stage.folder, function, "True"), (stage.folder, function, "False")]
         assert HIDDEN_BLOCK.search(source).group().count("visible_only=False") == 1
 
 
 def test_every_function_has_visible_checks_and_hidden_ones() -> None:
-    """Students run the visible checks; the hidden block of a test cell must add further ones."""
+    """Students run the visible checks; the hidden block of a test cell must add further ones: every
+    core part has a visible check, and every function hidden ones (in its core or its bonus part,
+    whose cell runs them all)."""
     from grading import list_checks
 
     for stage_number, functions in list_checks().items():
         for function, checks in functions.items():
-            kinds = {check.visible for check in checks}
-            assert kinds == {True, False}, f"stage {stage_number} {function}(): visible/hidden = {kinds}"
+            core = [check for check in checks if not check.bonus]
+            assert not core or any(check.visible for check in core), f"stage {stage_number} {function}()"
+            assert any(not check.visible for check in checks), f"stage {stage_number} {function}(): no hidden check"
 
 
 # ----------------------------------------------------------------------------- running the cells
@@ -245,9 +289,9 @@ def test_every_test_cell_passes_quietly_on_the_reference_and_fails_on_the_stubs(
             assert result == {"error": None, "stdout": "", "stderr": ""}, (stage.folder, cell_id, result)
         stubs = report[f"{stage.folder}-stubs"]
         assert stubs["setup"]["error"] is None
-        for function in stage.functions:
-            result = stubs[f"{function}_tests"]
-            assert result["error"] and result["error"].startswith("NotWrittenYet: "), (function, result)
+        for cell_id in [cell_id for cell_id in stubs if cell_id.endswith("_tests")]:
+            result = stubs[cell_id]
+            assert result["error"] and result["error"].startswith("NotWrittenYet: "), (cell_id, result)
             assert result["stderr"] == ""
     # a stub's message points at the notebook cell, not at a file under exercises/
     assert ("relu() is not written yet - replace its `raise NotImplementedError(...)` in its cell"

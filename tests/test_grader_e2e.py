@@ -11,8 +11,10 @@ stage is released and graded):
 and the tests below check the release, every score, the feedback and that grading again
 gave the same scores. The submissions (student: stages, what is in them, expected score):
 
-    correct     every stage: the reference code typed into the stubs      full marks
+    correct     every stage: the reference code typed into the stubs      full marks, bonus included
     stubs       every stage: the release as handed out                    0
+    core_only   05: the core written, not the extras (no learning-rate schedule, a save that leaves
+                a temporary file, plot_history a stub)                    the core points, no bonus
     partial     01: relu and softmax written, relu_deriv left a stub      relu + softmax
     mistake     01: softmax from tests/mistakes/ (no max subtracted), the rest written: it passes
                 the visible checks, not the hidden ones                   all but softmax's points
@@ -42,7 +44,7 @@ from pathlib import Path
 
 import pytest
 
-from grading.build.notebooks import POINTS
+from grading.build.notebooks import BONUS_POINTS, POINTS
 from grading.stages import REPO_ROOT, STAGES, get_stage
 from grading.build.stubs import SolutionBlock, split_solution_blocks
 from notebook_runner import run_cells
@@ -174,6 +176,20 @@ def submissions(release: Path) -> dict[str, dict[str, dict]]:
 
     work["partial"] = {"01_activations": solved("01_activations", skip=("relu_deriv",))}
 
+    core_only = released("05_train_mnist")
+    bodies = reference_bodies("05_train_mnist")
+    bodies["mini_batch_gradient_descent"] = bodies["mini_batch_gradient_descent"].replace(
+        "if alpha_final is not None:", "if False:  # no schedule")
+    bodies["save_params"] = ("    Path(path).parent.mkdir(parents=True, exist_ok=True)\n"
+                             "    temporary = Path(str(path) + '.partial.npz')\n"
+                             "    np.savez(temporary, W1=W1, b1=b1, W2=W2, b2=b2)\n"
+                             "    import shutil\n    shutil.copyfile(temporary, path)  # the temporary file stays\n"
+                             "    return Path(path)\n")
+    for function, body in bodies.items():
+        if function != "plot_history":
+            fill(core_only, function, body)
+    work["core_only"] = {"05_train_mnist": core_only}
+
     function, body, _ = mistake()
     mistaken = solved("01_activations", skip=(function,))
     fill(mistaken, function, body)
@@ -232,8 +248,17 @@ def submissions(release: Path) -> dict[str, dict[str, dict]]:
 
 #: student -> stage -> expected score (a missing stage: not submitted)
 P = POINTS
+B = BONUS_POINTS
+
+
+def maximum(stage: str) -> int:
+    """A stage's maximum score in nbgrader: its points and its bonus points."""
+    return sum(P[stage].values()) + sum(B.get(stage, {}).values())
+
+
 EXPECTED: dict[str, dict[str, float]] = {
-    "correct": {stage: sum(P[stage].values()) for stage in ALL},
+    "correct": {stage: maximum(stage) for stage in ALL},
+    "core_only": {"05_train_mnist": sum(P["05_train_mnist"].values())},
     "stubs": {stage: 0 for stage in ALL},
     "partial": {"01_activations": P["01_activations"]["relu"] + P["01_activations"]["softmax"]},
     "mistake": {"01_activations": sum(P["01_activations"].values()) - P["01_activations"][mistake()[0]]},
@@ -380,10 +405,22 @@ def test_every_score_is_exact(course: Course) -> None:
     got = course.scores("grades.csv")
     for student, stages in EXPECTED.items():
         for stage, score in stages.items():
-            assert got[student][stage] == (score, sum(POINTS[stage].values())), (
+            assert got[student][stage] == (score, maximum(stage)), (
                 f"{student} / {stage}: got {got[student][stage]}, expected {score}")
         for stage in set(ALL) - set(stages):  # not submitted: nbgrader records 0
             assert got[student][stage][0] == 0, f"{student} / {stage}: {got[student][stage]}"
+
+
+def test_the_extras_cost_only_their_bonus_cells(course: Course) -> None:
+    """core_only: every core test cell of stage 05 scores, every bonus cell fails with its own message."""
+    graded = read_notebook(course.root / "autograded" / "core_only" / "05_train_mnist" / "05_train_mnist.ipynb")
+    errors = {each["metadata"]["nbgrader"]["grade_id"]: [o for o in each["outputs"] if o["output_type"] == "error"]
+              for each in graded["cells"] if each["metadata"].get("nbgrader", {}).get("grade")}
+    assert {cell_id for cell_id, found in errors.items() if found} == {
+        f"{function}_bonus_tests" for function in B["05_train_mnist"]}, errors
+    assert "learning_rate_schedule" in errors["mini_batch_gradient_descent_bonus_tests"][0]["evalue"]
+    assert "replaces_atomically" in errors["save_params_bonus_tests"][0]["evalue"]
+    assert "plot_history() is not written yet" in errors["plot_history_bonus_tests"][0]["evalue"]
 
 
 def test_infinite_loop_timed_out_and_the_rest_was_graded(course: Course) -> None:
@@ -402,8 +439,10 @@ def test_kernel_is_this_python_and_checks_are_quiet(course: Course) -> None:
     assert "a message on stderr" in printed  # the student's stderr cells did run
     for stage in ALL:  # a passing test cell prints nothing at all (stderr would zero it)
         graded = read_notebook(graded_dir / "correct" / stage / f"{stage}.ipynb")
-        for function in get_stage(stage).functions:
-            assert cell(graded, f"{function}_tests")["outputs"] == [], f"{stage} {function}: output"
+        tests = [each for each in graded["cells"] if each["metadata"].get("nbgrader", {}).get("grade")]
+        assert len(tests) >= len(get_stage(stage).functions)
+        for each in tests:
+            assert each["outputs"] == [], f"{stage} {each['metadata']['nbgrader']['grade_id']}: output"
     for student, stages in course.work.items():  # failing ones fail by their error alone
         for stage in stages:
             graded = read_notebook(graded_dir / student / stage / f"{stage}.ipynb")

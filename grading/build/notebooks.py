@@ -17,6 +17,9 @@ solutions/<module>.py, the single source of truth, cell by cell:
       test cell        graded, locked, N points: the visible checks, then, between
                        ### BEGIN HIDDEN TESTS / ### END HIDDEN TESTS (removed from the
                        release), all the checks, the hidden ones included
+      bonus test cell  for a function with bonus checks (stage 05's extras), worth
+                       BONUS_POINTS: all its bonus checks, with no hidden part (a function
+                       whose checks are all bonus, like plot_history, has only this cell)
 
 The test cells call the same checks as the pytest suites (grading.run_checks, through
 grading.frontends.notebook_checks); they hold no test logic of their own.
@@ -32,6 +35,7 @@ from typing import Any
 
 from kit_helpers import atomic_write
 
+from ..checks.registry import checks_for
 from ..stages import REPO_ROOT, STAGES, Stage, get_stage
 from .stubs import MarkerError, split_solution_blocks
 
@@ -39,7 +43,8 @@ _RELATIVE_IMPORT = re.compile(r"^(?P<indent>[ \t]*)from\s+\.(?P<module>\w+)\s+im
 
 COURSE_DIR = REPO_ROOT / "grader"
 
-#: Points per function, stage by stage (the points table in grader/README.md is made from this).
+#: Points per function for its core checks, stage by stage, in the stage's order (the points
+#: table in grader/README.md is made from this); a function whose checks are all bonus is not here.
 POINTS: dict[str, dict[str, int]] = {
     "01_activations": {"relu": 1, "relu_deriv": 1, "softmax": 2},
     "02_forward_pass": {"init_params": 2, "forward_prop": 3},
@@ -47,8 +52,13 @@ POINTS: dict[str, dict[str, int]] = {
     "06_gradient_check": {"numerical_gradient": 3, "relative_error": 1, "check_backprop": 2},
     "04_gradient_descent": {"update_params": 1, "get_predictions": 1, "get_accuracy": 1, "gradient_descent": 3},
     "05_train_mnist": {"make_predictions": 1, "evaluate": 1, "minibatch_indices": 2,
-                       "mini_batch_gradient_descent": 4, "save_params": 1, "load_params": 1,
-                       "plot_history": 1},
+                       "mini_batch_gradient_descent": 4, "save_params": 1, "load_params": 1},
+}
+
+#: Points of the bonus part: per function with bonus checks (the optional extras), its own test
+#: cell. They add to the notebook's maximum in nbgrader (see grader/README.md, "Points").
+BONUS_POINTS: dict[str, dict[str, int]] = {
+    "05_train_mnist": {"mini_batch_gradient_descent": 2, "save_params": 1, "plot_history": 1},
 }
 
 #: The kernel every notebook asks for (nbgrader runs the submissions with it).
@@ -60,7 +70,7 @@ POINTS_TABLE_END = "<!-- END POINTS TABLE -->"
 HOW_IT_IS_GRADED = """\
 ## How this notebook is graded
 
-Each function below is worth the points in its heading ({total} in all). For each one:
+Each function below is worth the points in its heading ({total} in all{bonus}). For each one:
 
 1. replace `raise NotImplementedError()` in its cell with your code and run the cell;
 2. run the **test cell** after it: it runs a few quick checks and says what is wrong, if anything.
@@ -79,22 +89,28 @@ SETUP_COMMENT = "# Setup: run this cell first. Do not edit it (grading uses its 
 EARLIER_STAGES_COMMENT = ("# Earlier stages' functions and the kit's helpers, in their reference version, "
                           "so this notebook\n# stands on its own.\n")
 
-#: The start of every test cell: the checks are imported afresh each time, ignoring
-#: anything the notebook defined or patched and any file saved next to the notebook.
-TEST_CELL_IMPORT = """\
+def _test_cell_import(name: str) -> str:
+    """The start of a test cell: the checks are imported afresh each time, ignoring anything the
+    notebook defined or patched and any file saved next to the notebook."""
+    return f"""\
 import os, sys
 for _name in [name for name in sys.modules if name.split(".")[0] in ("grading", "solutions")]:
     del sys.modules[_name]
 _saved_path = sys.path[:]
 sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != os.getcwd()]
 try:
-    from grading.frontends.notebook_checks import notebook_checks
+    from grading.frontends.notebook_checks import {name}
 except ModuleNotFoundError as error:
-    raise ModuleNotFoundError(f"{error}: the tests need the mnist-kit package installed in this "
+    raise ModuleNotFoundError(f"{{error}}: the tests need the mnist-kit package installed in this "
                               "notebook's Python (pip install -e <the kit's folder>)") from None
 finally:
     sys.path[:] = _saved_path
 """
+
+
+#: The start of every test cell (of a bonus test cell: BONUS_CELL_IMPORT).
+TEST_CELL_IMPORT = _test_cell_import("notebook_checks")
+BONUS_CELL_IMPORT = _test_cell_import("notebook_bonus_checks")
 
 
 class NotebookSourceError(ValueError):
@@ -169,7 +185,7 @@ def _cell(kind: str, cell_id: str, source: str, *, locked: bool = False, solutio
 
 
 def _test_cell_source(stage: Stage, function: str, points: int) -> str:
-    """The graded test cell of `function`: the visible checks, then (hidden) all of them.
+    """The graded test cell of `function`: the visible core checks, then (hidden) all its core checks.
 
     notebook_checks raises an AssertionError with the teaching message on the first
     failing check; the asserts make sure some checks ran. The cell ends in an assert,
@@ -190,6 +206,25 @@ def _test_cell_source(stage: Stage, function: str, points: int) -> str:
     )
 
 
+def _bonus_cell_source(stage: Stage, function: str, points: int) -> str:
+    """The graded bonus test cell of `function`: every bonus check, with no hidden part (the extras
+    are graded by exactly the checks the student runs)."""
+    unit = "point" if points == 1 else "points"
+    return (
+        f"# Bonus: tests for the extras of {function}() ({points} bonus {unit}). Run this cell to check them.\n"
+        f"# (The checks are imported afresh, so nothing defined elsewhere in the notebook changes them.)\n"
+        + BONUS_CELL_IMPORT
+        + "\n"
+        f'passed = notebook_bonus_checks("{stage.folder}", "{function}", globals())\n'
+        f'assert passed, "no checks ran for the extras of {function}(): tell your instructor"\n'
+    )
+
+
+def _bonus_extras(stage: Stage, function: str) -> str:
+    """What the bonus checks of `function` grade, from their descriptions."""
+    return "; ".join(check.description.rstrip(".") for check in checks_for(stage, function, bonus=True))
+
+
 def _intro_markdown(docstring: str) -> str:
     """The module docstring as markdown: its first line the title; indented maths stays code."""
     title, _, rest = docstring.partition("\n")
@@ -199,13 +234,11 @@ def _intro_markdown(docstring: str) -> str:
 def build_notebook(stage: "Stage | str") -> dict[str, Any]:
     """The source notebook (instructor version, solutions and hidden tests in) of `stage`."""
     stage = get_stage(stage)
-    points = POINTS[stage.folder]
-    if list(points) != list(stage.functions):
-        raise NotebookSourceError(f"grading/build/notebooks.py: POINTS[{stage.folder!r}] lists {list(points)}, "
-                                  f"but the stage's functions are {list(stage.functions)}")
+    points, bonus_points = _stage_points(stage)
     relative = str(stage.reference_file.relative_to(REPO_ROOT))
     docstring, setup, functions = module_parts(stage, stage.reference_file.read_text(encoding="utf-8"), relative)
     total = sum(points.values())
+    bonus_total = sum(bonus_points.values())
     setup_code = setup.strip() + "\n"
     if "from solutions." in setup_code:
         setup_code = re.sub(r"^(from solutions\.)", EARLIER_STAGES_COMMENT + r"\1", setup_code, count=1,
@@ -213,20 +246,36 @@ def build_notebook(stage: "Stage | str") -> dict[str, Any]:
     cells = [
         _cell("markdown", "intro", _intro_markdown(docstring), locked=True),
         _cell("markdown", "how_it_is_graded",
-              HOW_IT_IS_GRADED.format(total=total, reference=stage.reference_module), locked=True),
+              HOW_IT_IS_GRADED.format(total=total, reference=stage.reference_module,
+                                      bonus=(f", plus {bonus_total} bonus points for the optional extras: their "
+                                             f"own test cells, marked Bonus" if bonus_total else "")),
+              locked=True),
         _cell("code", "setup", SETUP_COMMENT + setup_code, locked=True),
     ]
     for number, (name, source) in enumerate(functions.items(), start=1):
-        unit = "point" if points[name] == 1 else "points"
-        task = (f"## {number}. `{name}` ({points[name]} {unit})\n\n{_first_paragraph(source)}\n\n"
+        worth = []
+        if name in points:
+            worth.append(f"{points[name]} point" + ("" if points[name] == 1 else "s"))
+        if name in bonus_points:
+            worth.append(f"{'+ ' if worth else ''}{bonus_points[name]} bonus point"
+                         + ("" if bonus_points[name] == 1 else "s"))
+        task = (f"## {number}. `{name}` ({' '.join(worth)})\n\n{_first_paragraph(source)}\n\n"
                 "Write it in the cell below (its docstring gives the shapes), run that cell, then run the "
                 "test cell after it.\n")
+        if name in bonus_points:
+            task += (f"\n**Bonus** ({'optional' if name in points else 'the whole function is optional'}): "
+                     f"{_bonus_extras(stage, name)}. The bonus test cell checks these extras (all of its "
+                     f"checks run when you run it: none are hidden); its points come on top of the others.\n")
         cells += [
             _cell("markdown", f"{name}_task", task, locked=True),
             _cell("code", f"{name}_code", source.rstrip("\n") + "\n", solution=True),
-            _cell("code", f"{name}_tests", _test_cell_source(stage, name, points[name]), locked=True,
-                  points=points[name]),
         ]
+        if name in points:
+            cells.append(_cell("code", f"{name}_tests", _test_cell_source(stage, name, points[name]), locked=True,
+                               points=points[name]))
+        if name in bonus_points:
+            cells.append(_cell("code", f"{name}_bonus_tests", _bonus_cell_source(stage, name, bonus_points[name]),
+                               locked=True, points=bonus_points[name]))
     for cell in cells:  # no trailing newline on a cell's last line, as Jupyter saves it
         if cell["source"]:
             cell["source"][-1] = cell["source"][-1].rstrip("\n")
@@ -250,14 +299,37 @@ def notebook_path(stage: "Stage | str", course_dir: Path = COURSE_DIR) -> Path:
     return course_dir / "source" / stage.folder / f"{stage.folder}.ipynb"
 
 
+def _stage_points(stage: Stage) -> tuple[dict[str, int], dict[str, int]]:
+    """(POINTS, BONUS_POINTS) of `stage`, checked against its functions and checks.
+
+    Raises:
+        NotebookSourceError: a function with core checks missing from POINTS (or the order differs),
+            bonus points for a function without bonus checks, or the other way round.
+    """
+    points, bonus_points = POINTS[stage.folder], BONUS_POINTS.get(stage.folder, {})
+    core = [f for f in stage.functions if checks_for(stage, f, bonus=False)]
+    extra = [f for f in stage.functions if checks_for(stage, f, bonus=True)]
+    if list(points) != core:
+        raise NotebookSourceError(f"grading/build/notebooks.py: POINTS[{stage.folder!r}] lists {list(points)}, "
+                                  f"but the stage's functions with core checks are {core}")
+    if list(bonus_points) != extra:
+        raise NotebookSourceError(f"grading/build/notebooks.py: BONUS_POINTS[{stage.folder!r}] lists "
+                                  f"{list(bonus_points)}, but the stage's functions with bonus checks are {extra}")
+    return points, bonus_points
+
+
 # ------------------------------------------------------------------ the points table
 def points_table() -> str:
-    """The markdown points table of the course (one row per function, a total per stage)."""
-    rows = ["| assignment | function | points |", "| --- | --- | ---: |"]
+    """The markdown points table of the course (one row per function and part, totals per stage)."""
+    rows = ["| assignment | function | points | bonus points |", "| --- | --- | ---: | ---: |"]
     for stage in STAGES:
-        for name, value in POINTS[stage.folder].items():
-            rows.append(f"| `{stage.folder}` | `{name}` | {value} |")
-        rows.append(f"| `{stage.folder}` | **total** | **{sum(POINTS[stage.folder].values())}** |")
+        points, bonus_points = _stage_points(stage)
+        for name in stage.functions:
+            core = str(points[name]) if name in points else "-"
+            extra = str(bonus_points[name]) if name in bonus_points else "-"
+            rows.append(f"| `{stage.folder}` | `{name}` | {core} | {extra} |")
+        bonus_total = f"**{sum(bonus_points.values())}**" if bonus_points else "-"
+        rows.append(f"| `{stage.folder}` | **total** | **{sum(points.values())}** | {bonus_total} |")
     return "\n".join(rows) + "\n"
 
 

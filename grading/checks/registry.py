@@ -15,6 +15,12 @@ GradingError (through the helpers in grading.checks.expect) when it finds a prob
 Visible checks are a few small readable cases meant to be shown to students (the
 notebooks show them); hidden ones try other seeds, shapes and extreme values and
 hunt for the typical mistakes. Checks run in the order they are registered.
+
+A check registered with `bonus=True` grades an optional extra (stage 05's
+learning-rate schedule, atomic save, plot, ...): it is reported on its own and
+never keeps a stage from being done. `run_checks(..., bonus=False)` runs a
+function's core checks, `bonus=True` its bonus checks (each part stops at its own
+first failure), and the default both, in order.
 """
 
 import functools
@@ -42,6 +48,7 @@ class Check:
         stage: "01".."06".   function: the learner's function it grades.
         name: the check's name (its Python name).   visible: shown to students?
         description: the first line of its docstring.   run: the check itself.
+        bonus: grades an optional extra, which does not count towards the stage being done.
     """
 
     stage: str
@@ -50,6 +57,7 @@ class Check:
     visible: bool
     description: str
     run: CheckFunction
+    bonus: bool = False
 
 
 _REGISTRY: dict[str, dict[str, list[Check]]] = {}
@@ -67,13 +75,13 @@ def checker(stage_key: str) -> Callable[..., Callable[[CheckFunction], CheckFunc
     """A decorator factory registering checks for one stage (see the module docstring)."""
     stage = get_stage(stage_key)
 
-    def check(function: str, *, visible: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+    def check(function: str, *, visible: bool = False, bonus: bool = False) -> Callable[[CheckFunction], CheckFunction]:
         if function not in stage.functions:
             raise ValueError(f"{function!r} is not a function of {stage.label}")
 
         def register(run: CheckFunction) -> CheckFunction:
             doc = (run.__doc__ or run.__name__).strip().splitlines()[0]
-            entry = Check(stage.number, function, run.__name__, visible, doc, run)
+            entry = Check(stage.number, function, run.__name__, visible, doc, run, bonus)
             checks = _REGISTRY.setdefault(stage.number, {}).setdefault(function, [])
             if any(c.name == entry.name for c in checks):
                 raise ValueError(f"two checks named {entry.name!r} for {function}()")
@@ -89,14 +97,16 @@ def _load_stage_checks(number: str) -> None:
     importlib.import_module(_CHECK_MODULES[number])
 
 
-def checks_for(stage: Any, function: str) -> list[Check]:
-    """The checks of one learner function, in order."""
+def checks_for(stage: Any, function: str, *, bonus: bool | None = None) -> list[Check]:
+    """The checks of one learner function, in order: all of them, or only the core ones
+    (bonus=False) or only the bonus ones (bonus=True)."""
     stage = get_stage(stage)
     if function not in stage.functions:
         raise KeyError(f"{function!r} is not a function of {stage.label}: "
                        f"it has {', '.join(stage.functions)}")
     _load_stage_checks(stage.number)
-    return list(_REGISTRY.get(stage.number, {}).get(function, []))
+    checks = _REGISTRY.get(stage.number, {}).get(function, [])
+    return [check for check in checks if bonus is None or check.bonus == bonus]
 
 
 def list_checks() -> dict[str, dict[str, list[Check]]]:
@@ -158,7 +168,7 @@ def _helpers_note(stage: Any, function: str, func: Callable[..., Any]) -> str:
 
 
 def run_checks(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleType, *,
-               visible_only: bool = False, hidden_only: bool = False) -> list[str]:
+               visible_only: bool = False, hidden_only: bool = False, bonus: bool | None = None) -> list[str]:
     """Run the checks of the learner's `function` of `stage`, in order, stopping at the first failure.
 
     Args:
@@ -167,6 +177,8 @@ def run_checks(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleT
         namespace: a module or a dict (a notebook's globals()) holding the learner's function.
         visible_only: run only the checks meant to be shown to students.
         hidden_only: run only the others.
+        bonus: None for every check; False for the core checks only (what "done" means);
+            True for the bonus checks only (the optional extras).
 
     Returns:
         The names of the checks that ran (all passed).
@@ -177,7 +189,7 @@ def run_checks(stage: Any, function: str, namespace: Mapping[str, Any] | ModuleT
     """
     __tracebackhide__ = True
     stage = get_stage(stage)
-    checks = checks_for(stage, function)
+    checks = checks_for(stage, function, bonus=bonus)
     func = find_function(stage, function, namespace)
     learner = learner_function(stage, function, namespace)
     passed = []

@@ -191,7 +191,7 @@ def one_full_batch_epoch(mini_batch_gradient_descent: LearnerFunction) -> None:
     _expect_full_batch_step(mini_batch_gradient_descent)
 
 
-@check("mini_batch_gradient_descent")
+@check("mini_batch_gradient_descent", bonus=True)
 def keywords_n_hidden_init_weight_decay(mini_batch_gradient_descent: LearnerFunction) -> None:
     """n_hidden=7, init="uniform" and weight_decay=0.1 change that step as documented."""
     _expect_full_batch_step(mini_batch_gradient_descent, n_hidden=7, init="uniform", weight_decay=0.1)
@@ -251,7 +251,7 @@ def history_per_epoch(mini_batch_gradient_descent: LearnerFunction) -> None:
                                             "of (X, Y) (and of X_dev, Y_dev)")
 
 
-@check("mini_batch_gradient_descent")
+@check("mini_batch_gradient_descent", bonus=True)
 def learning_rate_schedule(mini_batch_gradient_descent: LearnerFunction) -> None:
     """alpha_final=0 over 2 epochs: the second epoch's rate is 0, so it ends where 1 epoch ends."""
     b = batch(74, n_in=6, m=24)
@@ -286,7 +286,7 @@ def learns_mnist(mini_batch_gradient_descent: LearnerFunction) -> None:
             hint="if the smaller checks pass, look at your earlier stages: " + EARLIER)
 
 
-@check("mini_batch_gradient_descent")
+@check("mini_batch_gradient_descent", bonus=True)
 def augmentation_is_used(mini_batch_gradient_descent: LearnerFunction) -> None:
     """augment=True trains on shifted images: other parameters, the same for the same seed."""
     X, Y = _mnist(mini_batch_gradient_descent)
@@ -334,7 +334,7 @@ def saves_a_file_load_params_reads(save_params: LearnerFunction) -> None:
                 save_params.fail(f"the stored {name} differs from the one given.")
 
 
-@check("save_params")
+@check("save_params", bonus=True)
 def replaces_atomically(save_params: LearnerFunction) -> None:
     """saving over an existing file replaces it and leaves no temporary file behind."""
     with tempfile.TemporaryDirectory() as folder:
@@ -397,7 +397,7 @@ def _expect_figure(plot_history: LearnerFunction, history: dict, path: Path | No
     return figure
 
 
-@check("plot_history", visible=True)
+@check("plot_history", visible=True, bonus=True)
 def draws_accuracy_and_loss(plot_history: LearnerFunction) -> None:
     """plot_history(history) returns a Figure with the accuracy and loss curves, and writes nothing."""
     history = {"accuracy": [0.5, 0.7, 0.8], "loss": [1.6, 0.9, 0.6]}
@@ -409,7 +409,7 @@ def draws_accuracy_and_loss(plot_history: LearnerFunction) -> None:
                           hint="only save the figure when a path is given: `if path is not None:`")
 
 
-@check("plot_history")
+@check("plot_history", bonus=True)
 def writes_a_png(plot_history: LearnerFunction) -> None:
     """with dev curves and a path, it draws every curve and saves a PNG there (creating the folder)."""
     history = {"accuracy": [0.5, 0.7, 0.8, 0.85], "loss": [1.6, 0.9, 0.6, 0.5],

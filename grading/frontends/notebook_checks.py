@@ -2,6 +2,7 @@
 
     passed = notebook_checks("01_activations", "relu", globals(), visible_only=True)
     assert passed, "..."
+    passed = notebook_bonus_checks("05_train_mnist", "plot_history", globals())   # the extras' own cell
 
 It runs the same checks as the pytest suites (grading.run_checks) on the
 function the notebook defined, and words the failure for a notebook: a stub
@@ -31,7 +32,8 @@ _FOR_A_NOTEBOOK: tuple[tuple[str, str], ...] = (
 
 
 def notebook_checks(stage: Any, function: str, namespace: Mapping[str, Any], *, visible_only: bool) -> list[str]:
-    """Run the visible checks (visible_only=True) or all the checks of the notebook's `function`.
+    """Run the visible core checks (visible_only=True) or all the core checks of the notebook's `function`
+    (its bonus checks have a cell of their own: notebook_bonus_checks).
 
     Args:
         stage: the stage, e.g. "01_activations".
@@ -50,9 +52,30 @@ def notebook_checks(stage: Any, function: str, namespace: Mapping[str, Any], *, 
     __tracebackhide__ = True
     stage = get_stage(stage)
     try:
-        return run_checks(stage, function, namespace, visible_only=visible_only)
+        return run_checks(stage, function, namespace, visible_only=visible_only, bonus=False)
     except GradingError as error:
         failure = error
+    _raise_for_a_notebook(stage, failure)
+
+
+def notebook_bonus_checks(stage: Any, function: str, namespace: Mapping[str, Any]) -> list[str]:
+    """Run every bonus check of the notebook's `function` (the optional extras of stage 05).
+
+    The extras are not split into visible and hidden checks: a bonus test cell runs, for the
+    student, exactly the checks that grade it. Returns and raises as notebook_checks does.
+    """
+    __tracebackhide__ = True
+    stage = get_stage(stage)
+    try:
+        return run_checks(stage, function, namespace, bonus=True)
+    except GradingError as error:
+        failure = error
+    _raise_for_a_notebook(stage, failure)
+
+
+def _raise_for_a_notebook(stage: Any, failure: GradingError) -> None:
+    """Raise `failure` again, its message worded for a notebook cell."""
+    __tracebackhide__ = True
     message = str(failure).replace(f"in {stage.learner_relpath}", "in its cell")
     for pattern, replacement in _FOR_A_NOTEBOOK:
         message = re.sub(pattern, replacement, message)
@@ -61,4 +84,4 @@ def notebook_checks(stage: Any, function: str, namespace: Mapping[str, Any], *, 
                         mistake=failure.mistake)
 
 
-__all__ = ["GradingError", "notebook_checks"]
+__all__ = ["GradingError", "notebook_bonus_checks", "notebook_checks"]

@@ -1,6 +1,6 @@
 # MISTAKE: minibatch_indices shuffles with NumPy's global generator.
 # EXPECT test_minibatch_indices: does not come from the rng argument
-# EXPECT test_mini_batch_gradient_descent: uses your
+# EXPECT test_bonus_mini_batch_gradient_descent: uses your
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

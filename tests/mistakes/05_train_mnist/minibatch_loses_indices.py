@@ -1,6 +1,7 @@
 # MISTAKE: minibatch_indices draws indices with replacement.
 # EXPECT test_minibatch_indices: exactly once
 # EXPECT test_mini_batch_gradient_descent: uses your
+# EXPECT test_bonus_mini_batch_gradient_descent: uses your
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist
