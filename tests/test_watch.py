@@ -145,6 +145,20 @@ def test_capstone_watches_the_earlier_stages_files_too(tmp_path: Path) -> None:
     assert files == [grading.get_stage(n).learner_file(exercises) for n in ("01", "02", "03", "06")]
 
 
+def test_a_save_made_while_grading_is_not_missed(tmp_path: Path) -> None:
+    """The watch compares with the files as they were when its grading started: a save that lands
+    while it grades (or prints "Waiting ...") is seen, where a fresh snapshot would miss it."""
+    from grading.tools import watch as watch_module
+
+    path = tmp_path / "activations.py"
+    path.write_text("a = 1\n")
+    graded = signature([path])
+    path.write_text("a = 22\n")  # saved after the grading started
+    watch_module._wait_for_change([path], 0.01, time.monotonic() + 5, since=graded)  # returns at once
+    with pytest.raises(watch_module._Stop):  # compared with now, the save is lost until the deadline
+        watch_module._wait_for_change([path], 0.01, time.monotonic() + 0.2)
+
+
 def test_signature_sees_a_save_and_a_deletion(tmp_path: Path) -> None:
     path = tmp_path / "file.py"
     path.write_text("a = 1\n")

@@ -85,15 +85,17 @@ def watch(stage: "Stage | str | None", exercises_dir: "str | os.PathLike", *,
     out = out or sys.stdout
     deadline = time.monotonic() + stop_after if stop_after is not None else None
     runs = 0
+    graded_files: Signature = ()  # the watched files as they were when the last grading started
 
     def say(text: str) -> None:
         print(text, file=out, flush=True)
 
     def graded(current: Stage) -> StageResult:
-        nonlocal runs
+        nonlocal runs, graded_files
         if max_runs is not None and runs >= max_runs:
             raise _Stop(f"Stopped after {runs} gradings (--max-runs).")
         runs += 1
+        graded_files = signature(watched_files(current, exercises_dir))
         result = isolated.grade_stage(current, exercises_dir, time_limit=time_limit)
         say(describe(result, time.strftime("%H:%M:%S")))
         return result
@@ -124,7 +126,7 @@ def watch(stage: "Stage | str | None", exercises_dir: "str | os.PathLike", *,
             more = (f" (or your files of stages {current.builds_on[0]}-{current.builds_on[-1]})"
                     if current.builds_on else "")
             say(f"Waiting for you to save {shown_path(files[-1])}{more}... (Ctrl-C to stop)")
-            _wait_for_change(files, interval, deadline)
+            _wait_for_change(files, interval, deadline, since=graded_files)
             result = graded(current)
     except _Stop as stop:
         say(str(stop))
@@ -148,9 +150,15 @@ def _first_unfinished(exercises_dir: "str | os.PathLike", time_limit: float,
     return None, results[-1]
 
 
-def _wait_for_change(files: list[Path], interval: float, deadline: float | None) -> None:
-    """Return once one of `files` has changed and stayed the same for one more interval."""
-    before = signature(files)
+def _wait_for_change(files: list[Path], interval: float, deadline: float | None,
+                     since: Signature | None = None) -> None:
+    """Return once one of `files` has changed and stayed the same for one more interval.
+
+    `since`: the files' signature to compare with (default: as they are now); the watch passes
+    the signature taken when its last grading started, so that a save made while it graded or
+    while it printed is not missed.
+    """
+    before = signature(files) if since is None or len(since) != len(files) else since
     while True:
         _sleep(interval, deadline)
         now = signature(files)
