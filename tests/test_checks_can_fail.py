@@ -21,8 +21,9 @@ def _mistakes() -> list[Path]:
 
 
 def _target(path: Path) -> str:
-    """The function a mistake aims at: the first test its header expects to fail."""
-    return re.search(r"^# EXPECT test_(\w+):", path.read_text(), re.MULTILINE)[1]
+    """The function a mistake aims at: the first test its header expects to fail (test_<function>,
+    or test_bonus_<function> for a mistake in an extra)."""
+    return re.search(r"^# EXPECT test_(?:bonus_)?(\w+):", path.read_text(), re.MULTILINE)[1]
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 
 import solutions.activations
-from grading.build.notebooks import POINTS
+from grading.build.notebooks import BONUS_POINTS, POINTS
 from grading.build.stubs import SolutionBlock, split_solution_blocks
 from grading.sandbox import containment_kind
 from grading.stages import REPO_ROOT, STAGES, get_stage
@@ -123,7 +123,8 @@ def mistake_body(path: Path, function: str) -> str:
 # ----------------------------------------------------------------------------- submissions
 P = POINTS
 S1 = "01_activations"
-FULL = {stage: sum(P[stage].values()) for stage in ALL}
+B = BONUS_POINTS
+FULL = {stage: sum(P[stage].values()) + sum(B.get(stage, {}).values()) for stage in ALL}
 
 
 def submissions(release: Path, course: Path, targets: dict[str, Path]) -> tuple[dict, dict, dict]:
@@ -192,6 +193,19 @@ def submissions(release: Path, course: Path, targets: dict[str, Path]) -> tuple[
                                         "    return [order[i:i + batch_size] for i in range(0, m, batch_size)]\n")
     one("capstone_helpers", capstone, FULL["05_train_mnist"] - P["05_train_mnist"]["evaluate"]
         - P["05_train_mnist"]["minibatch_indices"], "05_train_mnist")
+    core_only = released("05_train_mnist")  # the core written, not the optional extras
+    bodies = reference_bodies("05_train_mnist")
+    bodies["mini_batch_gradient_descent"] = bodies["mini_batch_gradient_descent"].replace(
+        "if alpha_final is not None:", "if False:  # no schedule")
+    bodies["save_params"] = ("    Path(path).parent.mkdir(parents=True, exist_ok=True)\n"
+                             "    temporary = Path(str(path) + '.partial.npz')\n"
+                             "    np.savez(temporary, W1=W1, b1=b1, W2=W2, b2=b2)\n"
+                             "    import shutil\n    shutil.copyfile(temporary, path)  # the temporary file stays\n"
+                             "    return Path(path)\n")
+    for function, body in bodies.items():
+        if function != "plot_history":
+            fill(core_only, function, body)
+    one("core_only", core_only, sum(P["05_train_mnist"].values()), "05_train_mnist")
     copied = solved(S1)
     other = solved("02_forward_pass")
     copied["cells"].append(json.loads(json.dumps(cell(other, "init_params_code"))))  # unknown grade id here

@@ -190,7 +190,7 @@ def one_full_batch_epoch(mini_batch_gradient_descent: LearnerFunction) -> None:
     _expect_full_batch_step(mini_batch_gradient_descent)
 
 
-@check("mini_batch_gradient_descent")
+@check("mini_batch_gradient_descent", bonus=True)
 def keywords_n_hidden_init_weight_decay(mini_batch_gradient_descent: LearnerFunction) -> None:
     """n_hidden=7, init="uniform" and weight_decay=0.1 change that step as documented."""
     _expect_full_batch_step(mini_batch_gradient_descent, n_hidden=7, init="uniform", weight_decay=0.1)
@@ -252,7 +252,7 @@ def history_per_epoch(mini_batch_gradient_descent: LearnerFunction) -> None:
                                             "of (X, Y) (and of X_dev, Y_dev)")
 
 
-@check("mini_batch_gradient_descent")
+@check("mini_batch_gradient_descent", bonus=True)
 def learning_rate_schedule(mini_batch_gradient_descent: LearnerFunction) -> None:
     """alpha_final=0 over 2 epochs: the second epoch's rate is 0, so it ends where 1 epoch ends."""
     b = batch(74, n_in=6, m=24)
@@ -272,7 +272,7 @@ def _mnist(fn: LearnerFunction) -> tuple[np.ndarray, np.ndarray]:
         fn.fail(f"cannot train: {error}.", call="(before calling it)")
 
 
-@check("mini_batch_gradient_descent")
+@check("mini_batch_gradient_descent", bonus=True)
 def one_epoch_with_alpha_final(mini_batch_gradient_descent: LearnerFunction) -> None:
     """epochs=1 with alpha_final: the only epoch is the first, so it uses alpha (and nothing divides by 0)."""
     b = batch(75, n_in=6, m=12)
@@ -300,7 +300,7 @@ def learns_mnist(mini_batch_gradient_descent: LearnerFunction) -> None:
             hint="if the smaller checks pass, look at your earlier stages: " + EARLIER)
 
 
-@check("mini_batch_gradient_descent")
+@check("mini_batch_gradient_descent", bonus=True)
 def augmentation_is_used(mini_batch_gradient_descent: LearnerFunction) -> None:
     """augment=True trains on shifted images: other parameters, the same for the same seed."""
     X, Y = _mnist(mini_batch_gradient_descent)
@@ -353,7 +353,7 @@ def saves_a_file_load_params_reads(save_params: LearnerFunction) -> None:
             save_params.fail(f"the stored {name} differs from the one given.")
 
 
-@check("save_params")
+@check("save_params", bonus=True)
 def replaces_atomically(save_params: LearnerFunction) -> None:
     """saving over an existing file replaces it and leaves no temporary file behind."""
     folder = save_params.scratch()
@@ -369,7 +369,7 @@ def replaces_atomically(save_params: LearnerFunction) -> None:
         save_params.fail("saving again did not replace the old parameters.")
 
 
-@check("save_params")
+@check("save_params", bonus=True)
 def never_writes_into_the_old_file(save_params: LearnerFunction) -> None:
     """saving over a file writes a new file and renames it over the old one (so a crash cannot leave half a file)."""
     folder = save_params.scratch()
@@ -440,7 +440,7 @@ def _expect_figure(plot_history: LearnerFunction, figure: object, history: dict)
     return figure
 
 
-@check("plot_history", visible=True, replay="figure")
+@check("plot_history", visible=True, replay="figure", bonus=True)
 def draws_accuracy_and_loss(plot_history: LearnerFunction) -> None:
     """plot_history(history) returns a Figure with the accuracy and loss curves, and writes nothing."""
     history = {"accuracy": [0.5, 0.7, 0.8], "loss": [1.6, 0.9, 0.6]}
@@ -452,7 +452,7 @@ def draws_accuracy_and_loss(plot_history: LearnerFunction) -> None:
                           mistake="only save the figure when a path is given: `if path is not None:`")
 
 
-@check("plot_history")
+@check("plot_history", bonus=True)
 def writes_a_png(plot_history: LearnerFunction) -> None:
     """with dev curves and a path, it draws every curve and saves a PNG there (creating the folder)."""
     history = {"accuracy": [0.5, 0.7, 0.8, 0.85], "loss": [1.6, 0.9, 0.6, 0.5],
@@ -472,7 +472,7 @@ def _legend_texts(axes) -> list[str]:
     return [text.get_text() for text in legend.get_texts()] if legend is not None else []
 
 
-@check("plot_history")
+@check("plot_history", bonus=True)
 def curves_are_labelled(plot_history: LearnerFunction) -> None:
     """every panel says what it shows (a title, a y label or a legend), and a legend tells its curves apart."""
     history = {"accuracy": [0.5, 0.7, 0.8], "loss": [1.6, 0.9, 0.6],

@@ -74,7 +74,7 @@ def apply_result(nb, stage, result: notebooks.NotebookResult) -> None:
             cell["outputs"] = from_dict(notebooks.test_outputs(test))
             cell.setdefault("metadata", from_dict({}))[METADATA_KEY] = from_dict({
                 "function": test.function, "passed": test.passed, "check": test.check, "mistake": test.mistake,
-                "checks_passed": test.checks_passed, "checks_total": test.checks_total})
+                "checks_passed": test.checks_passed, "checks_total": test.checks_total, "bonus": test.bonus})
         else:
             cell["outputs"] = from_dict(notebooks.cell_outputs(result.cells.get(next(ids, None))))
 

@@ -102,8 +102,9 @@ class LearnerFunction:
              cwd: str | None = None) -> Any:
         __tracebackhide__ = True
         limit = self.program.call_seconds or CALL_TIME_LIMIT
+        adapter = self.stage.adapter(name) if name == self.name else None  # see Stage.adapters
         outcome = self.worker.call(name, args, kwargs, timeout=limit, answer=self._answer,
-                                   callbacks=callbacks, kept=kept, cwd=cwd)
+                                   callbacks=callbacks, kept=kept, cwd=cwd, adapter=adapter)
         self.last_output = outcome.stdout
         self.last_warnings = outcome.warnings
         if outcome.kind == "timed out":

@@ -426,7 +426,7 @@ def function_data(stage: Stage, function: str, reference: list, others: list, he
                 helpers.append(tree)
     lines = answers.answer_lines()
     return {"format": FORMAT, "function": function, "stage": stage.number, "label": stage.label,
-            "parameters": list(parameters), "tolerances": vars(tolerances), "checks": _redacted(checks, lines),
+            "adapter": stage.adapter(function), "parameters": list(parameters), "tolerances": vars(tolerances), "checks": _redacted(checks, lines),
             "helpers": helpers, "arrays": encode.arrays.stored}
 
 

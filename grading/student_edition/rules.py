@@ -20,6 +20,7 @@ says what is wrong when the student's features are not the reference's:
     partition                             a list of index arrays of the reference's sizes, 0..m-1 once each
     saves_npz                             the file at the path argument is an .npz of the array arguments
     figure                                a matplotlib Figure with a curve per history entry, no file written
+    small_numbers(below)                  a dict with the reference's keys, each a number in [0, below)
     invariant                  (all calls) every call returns what the first one did
     seeded(differ)             (all calls) equal arguments give equal values, other arguments other values
 
@@ -521,6 +522,45 @@ class Seeded(Rule):
         return a == b
 
 
+class SmallNumbers(Rule):
+    """The result is a dict with the reference's keys, each a number from 0 to below `below`
+    (stage 06's check_backprop: the worst relative error of every parameter, for a right backprop)."""
+
+    name = "small_numbers"
+
+    def __init__(self, tolerances: Tolerances, *, below: float = 1e-6) -> None:
+        super().__init__(tolerances)
+        self.below = below
+
+    def features(self, call: Call, outcome: Outcome) -> Any:
+        value = outcome.value
+        if not isinstance(value, dict):
+            return {"type": type(value).__name__}
+        return {"keys": sorted(str(key) for key in value),
+                "large": sorted(str(key) for key, number in value.items() if not _small(number, self.below))}
+
+    def problem(self, expected: Any, got: Any, call: Call) -> "Problem | None":
+        if "keys" not in got:
+            return Problem(f"it should return a dict of {len(expected['keys'])} numbers, not {got['type']}.")
+        if got["keys"] != expected["keys"]:
+            return Problem(f"the keys are {got['keys']}, expected {expected['keys']}.")
+        if got["large"]:
+            return Problem(f"it reports errors of {self.below:g} or more for {', '.join(got['large'])} "
+                           f"(a right backprop gives well below that here).")
+        return None
+
+    def same(self, a: Any, b: Any) -> bool:
+        return a == b
+
+
+def _small(number: Any, below: float) -> bool:
+    try:
+        value = float(np.asarray(number).reshape(()))
+    except (TypeError, ValueError):
+        return False
+    return 0 <= value < below
+
+
 def _structure_problem(expected: Any, got: Any) -> "Problem | None":
     """Is `got` (features of _describe) made like `expected`: the same number of arrays?"""
     if isinstance(expected, dict) and "items" in expected:
@@ -538,7 +578,8 @@ def _structure_problem(expected: Any, got: Any) -> "Problem | None":
 
 
 RULES: dict[str, type] = {rule.name: rule for rule in (Returns, KeepsInputs, Kink, ColumnsSumToOne, Shapes,
-                                                       Partition, SavesNpz, FigureRule, Invariant, Seeded)}
+                                                       Partition, SavesNpz, FigureRule, Invariant, Seeded,
+                                                       SmallNumbers)}
 
 
 # ------------------------------------------------------------------ the replay= text
