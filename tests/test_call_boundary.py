@@ -7,7 +7,7 @@ numerical_gradient(f, x, h) is called with f the NAME of an example function (th
 built on the learner's side, by the stage's adapter), never with a function from the checks.
 """
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 import pytest
@@ -19,7 +19,7 @@ from grading.running.learner_function import LearnerFunction
 
 def is_data(value: object) -> bool:
     """True for what the sealed channel carries (the list in the conventions)."""
-    if value is None or isinstance(value, (bool, int, float, str, np.generic, Path, np.random.Generator)):
+    if value is None or isinstance(value, (bool, int, float, str, np.generic, PurePath, np.random.Generator)):
         return not isinstance(value, np.generic) or np.issubdtype(value.dtype, np.number) or value.dtype == bool
     if isinstance(value, np.ndarray):
         return np.issubdtype(value.dtype, np.number) or value.dtype == bool

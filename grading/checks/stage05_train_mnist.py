@@ -365,7 +365,11 @@ def replaces_atomically(save_params: LearnerFunction) -> None:
     if leftovers:
         save_params.fail(f"files were left behind: {leftovers}.",
                          mistake="write through kit_helpers.atomic_write(path)")
-    if not np.array_equal(_npz(save_params, folder.read_bytes("weights.npz")).get("W1"), params[0]):
+    stored = _npz(save_params, folder.read_bytes("weights.npz"))
+    if "W1" not in stored:
+        save_params.fail(f"the file has no array named W1 (it has {sorted(stored)}).",
+                         mistake="name the arrays: np.savez(file, W1=W1, b1=b1, W2=W2, b2=b2)")
+    if not np.array_equal(stored["W1"], params[0]):
         save_params.fail("saving again did not replace the old parameters.")
 
 

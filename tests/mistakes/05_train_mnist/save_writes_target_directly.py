@@ -1,5 +1,5 @@
 # MISTAKE: save_params opens the target itself and writes into it, not atomically.
-# EXPECT test_save_params: instead of replacing it
+# EXPECT test_bonus_save_params: instead of replacing it
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

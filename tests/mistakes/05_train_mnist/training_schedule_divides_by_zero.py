@@ -1,5 +1,5 @@
 # MISTAKE: the learning-rate schedule divides by epochs - 1, which is 0 for one epoch.
-# EXPECT test_mini_batch_gradient_descent: with epochs=1, epochs - 1 is 0
+# EXPECT test_bonus_mini_batch_gradient_descent: with epochs=1, epochs - 1 is 0
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

@@ -1,6 +1,6 @@
 # MISTAKE: adds h to the whole of x at once, so every entry gets the same number
 # EXPECT test_numerical_gradient: nudges ALL of x at once
-# PASSES test_check_backprop: graded on its own (while it runs, this function is answered by the reference)
+# EXPECT test_check_backprop: it reports errors of
 # Stage 06 (gradient check) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/06_gradient_check

@@ -1,6 +1,6 @@
 # MISTAKE: the one-sided difference (f(x + h) - f(x)) / h instead of the central one
 # EXPECT test_numerical_gradient: ONE-SIDED difference
-# PASSES test_check_backprop: graded on its own (while it runs, this function is answered by the reference)
+# EXPECT test_check_backprop: it reports errors of
 # Stage 06 (gradient check) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/06_gradient_check

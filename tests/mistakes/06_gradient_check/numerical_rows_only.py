@@ -1,6 +1,6 @@
 # MISTAKE: loops over len(x): on a 2-D x, x[i] is a whole row, nudged all at once
 # EXPECT test_numerical_gradient: each row holds one number
-# PASSES test_check_backprop: graded on its own (while it runs, this function is answered by the reference)
+# EXPECT test_check_backprop: it reports errors of
 # Stage 06 (gradient check) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/06_gradient_check

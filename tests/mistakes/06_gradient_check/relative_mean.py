@@ -1,6 +1,6 @@
 # MISTAKE: the mean over the entries instead of the worst one
 # EXPECT test_relative_error: the MEAN over the entries
-# EXPECT test_check_backprop: MEAN errors
+# PASSES test_check_backprop: graded on its own (while it runs, relative_error is answered by the reference)
 # Stage 06 (gradient check) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/06_gradient_check

@@ -1,5 +1,5 @@
 # MISTAKE: plot_history draws every curve on one unlabelled axes: no title, no axis labels, no legend.
-# EXPECT test_plot_history: the figure shows 4 curves but says nothing about them: no title, no y label, no legend
+# EXPECT test_bonus_plot_history: the figure shows 4 curves but says nothing about them: no title, no y label, no legend
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

@@ -1,5 +1,5 @@
 # MISTAKE: save_params writes the .npz straight into the target file with np.savez(path, ...), not atomically.
-# EXPECT test_save_params: it wrote into the existing weights.npz instead of replacing it
+# EXPECT test_bonus_save_params: it wrote into the existing weights.npz instead of replacing it
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist
