@@ -1,10 +1,15 @@
-"""The five stages of the curriculum: where each lives and what the learner writes.
+"""The six stages of the curriculum: where each lives and what the learner writes.
 
 This table is the one place that knows the stage folders, the learner's file of
 each stage and the reference module it is generated from. Everything else (the
 stub generator, the grading harness, the checks, the notebooks) looks stages up
 here with `get_stage`, which accepts any of "01", "1", 1, "activations" or
 "01_activations".
+
+STAGES is in the order the stages are taught. A stage's number is its name, fixed
+once given (folders, messages and nbgrader assignments carry it), not its
+position: stage 06, the gradient check, came after the others were numbered and
+is taught right after stage 03, whose backward_prop it checks.
 """
 
 from dataclasses import dataclass
@@ -20,13 +25,23 @@ class Stage:
     """One stage of the curriculum.
 
     Attributes:
-        number: two digits, "01".."05".
+        number: two digits, "01".."06".
         name: the short name used in messages, e.g. "activations".
         folder: the folder under exercises/, e.g. "01_activations".
         module: the learner's module (and file) name, e.g. "activations"
             (exercises/01_activations/activations.py, solutions/activations.py).
         functions: the functions the learner writes, in the order they are taught.
         test_file: the basename of the stage's pytest suite.
+        builds_on: the stages whose LEARNER files this stage's imports are resolved to
+            (05 trains the network of the learner's own 01-04, 06 checks the learner's own
+            backprop); empty: the imports of earlier stages get the reference modules,
+            so that the stage is graded on its own.
+        adapters: (function, "module:name") pairs for learner functions whose reference
+            signature takes a callable (06's numerical_gradient(f, x, h)). The checks call
+            such a function with data only, the NAME of a known function in place of the
+            callable, through that kit_helpers function, which builds the callable beside
+            the learner's code and calls the learner's function with it (see ARCHITECTURE.md,
+            "Callables at the call boundary").
     """
 
     number: str
@@ -35,6 +50,8 @@ class Stage:
     module: str
     functions: tuple[str, ...]
     test_file: str
+    builds_on: tuple[str, ...] = ()
+    adapters: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -61,6 +78,10 @@ class Stage:
         """The command a learner runs to grade this stage."""
         return f"python -m pytest exercises/{self.folder}"
 
+    def adapter(self, function: str) -> str | None:
+        """The "module:name" of the adapter `function` is called through, or None (see `adapters`)."""
+        return dict(self.adapters).get(function)
+
     def learner_file(self, exercises_dir: Path | str | None = None) -> Path:
         """The learner's file of this stage inside `exercises_dir` (default: the kit's exercises/)."""
         base = Path(exercises_dir) if exercises_dir is not None else EXERCISES_DIR
@@ -74,11 +95,16 @@ STAGES: tuple[Stage, ...] = (
           ("init_params", "forward_prop"), "test_forward.py"),
     Stage("03", "backprop", "03_backprop", "backprop",
           ("one_hot", "cross_entropy", "backward_prop"), "test_backprop.py"),
+    Stage("06", "gradient check", "06_gradient_check", "gradient_check",
+          ("numerical_gradient", "relative_error", "check_backprop"), "test_gradient_check.py",
+          builds_on=("01", "02", "03"),
+          adapters=(("numerical_gradient", "kit_helpers.gradient_examples:call_with_example"),)),
     Stage("04", "gradient descent", "04_gradient_descent", "descent",
           ("update_params", "get_predictions", "get_accuracy", "gradient_descent"), "test_descent.py"),
     Stage("05", "train MNIST", "05_train_mnist", "train_mnist",
           ("make_predictions", "evaluate", "minibatch_indices", "mini_batch_gradient_descent",
-           "save_params", "load_params", "plot_history"), "test_train_mnist.py"),
+           "save_params", "load_params", "plot_history"), "test_train_mnist.py",
+          builds_on=("01", "02", "03", "04")),
 )
 
 #: module name -> stage, for the learner modules that stages import from each other.

@@ -11,9 +11,10 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from grading.checks.registry import checks_for
 from grading.stages import EXERCISES_DIR, STAGES, Stage, get_stage
 from grading.build.stubs import render_learner_file
 
@@ -25,6 +26,16 @@ ALTERNATIVES_DIR = TESTS_DIR / "alternatives"
 def solved_text(stage: Stage) -> str:
     """A complete, correct learner file: the reference module with its solutions kept."""
     return render_learner_file(stage.reference_file.read_text(encoding="utf-8"), stage, solved=True)
+
+
+def suite_tests(stage: Stage) -> list[str]:
+    """The tests of the stage's suite, by name, from the stage table and the checks registry:
+    test_earlier_stages_are_done (a stage built on the learner's own files), test_<function> (a
+    function with core checks), test_bonus_<function> (a function with bonus checks)."""
+    tests = ["test_earlier_stages_are_done"] if stage.builds_on else []
+    tests += [f"test_{function}" for function in stage.functions if checks_for(stage, function, bonus=False)]
+    tests += [f"test_bonus_{function}" for function in stage.functions if checks_for(stage, function, bonus=True)]
+    return tests
 
 
 def make_tree(folder: Path, files: dict[str, str] | None = None, *, solved: bool = True) -> Path:
@@ -54,9 +65,14 @@ def run_pytest(cwd: Path, *args: str, timeout: float = 300) -> subprocess.Comple
 
 @dataclass
 class SuiteResult:
-    """What one stage suite reported in a batch: test name -> failure message (None when it passed)."""
+    """What one stage suite reported in a batch: test name -> failure message (None when it passed).
+
+    A bonus test whose extra fails is reported xfailed, not failed (it does not keep the stage from
+    being done): it counts among `failed` with its message, and its name is in `xfailed` too.
+    """
 
     outcomes: dict[str, str | None]
+    xfailed: set[str] = field(default_factory=set)
 
     @property
     def failed(self) -> set[str]:
@@ -113,5 +129,9 @@ def run_batch(folder: Path, trees: dict[str, tuple[Path, str, list[str] | None]]
             message = None
             if problem is not None:
                 message = (problem.get("message") or "") + "\n" + (problem.text or "")
+            skipped = case.find("skipped")
+            if problem is None and skipped is not None and skipped.get("type") == "pytest.xfail":
+                message = skipped.get("message") or ""
+                results[name].xfailed.add(case.get("name"))
             results[name].outcomes[case.get("name")] = message
     return results

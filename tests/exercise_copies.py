@@ -37,6 +37,6 @@ def copy_exercises(tmp_path: Path, solved: Iterable[str] = ()) -> Path:
 
 
 def check_count(stage: "Stage | str") -> int:
-    """How many checks the stage has (from the checks registry)."""
+    """How many core checks the stage has (from the checks registry; the bonus ones are counted apart)."""
     stage = grading.get_stage(stage)
-    return sum(len(grading.checks_for(stage, function)) for function in stage.functions)
+    return sum(len(grading.checks_for(stage, function, bonus=False)) for function in stage.functions)

@@ -199,7 +199,7 @@ def comparable(course: Course, *, skip: set[str] = frozenset()) -> dict:
     return {key: value for key, value in course.cell_scores().items() if key[0] not in skip}
 
 
-@pytest.mark.long
+@pytest.mark.slow
 def test_the_same_scores_as_nbgrader_cell_by_cell(by_nbgrader: Course, by_mnist_kit: Course) -> None:
     assert by_nbgrader.result.returncode == 1  # nbgrader too fails on the file that is not JSON
     ours, theirs = comparable(by_mnist_kit, skip={"broken01"}), comparable(by_nbgrader, skip={"broken01"})
@@ -210,7 +210,7 @@ def test_the_same_scores_as_nbgrader_cell_by_cell(by_nbgrader: Course, by_mnist_
     assert by_mnist_kit.timestamps() == by_nbgrader.timestamps()
 
 
-@pytest.mark.long
+@pytest.mark.slow
 def test_the_scores_are_what_each_student_handed_in(by_mnist_kit: Course) -> None:
     recorded = {(student, assignment, cell.removesuffix("_tests")): value[0]
                 for (student, assignment, cell), value in by_mnist_kit.cell_scores().items()
@@ -218,7 +218,7 @@ def test_the_scores_are_what_each_student_handed_in(by_mnist_kit: Course) -> Non
     assert recorded == expected_scores()
 
 
-@pytest.mark.long
+@pytest.mark.slow
 def test_the_autograded_notebooks_are_nbgraders(by_nbgrader: Course, by_mnist_kit: Course) -> None:
     def files(course: Course) -> dict[str, bytes]:
         root = course.root / "autograded"
@@ -241,7 +241,7 @@ def test_the_autograded_notebooks_are_nbgraders(by_nbgrader: Course, by_mnist_ki
     assert not (by_mnist_kit.root / ".autograding").exists()
 
 
-@pytest.mark.long
+@pytest.mark.slow
 def test_one_summary_line_and_one_line_per_failure(by_mnist_kit: Course) -> None:
     lines = by_mnist_kit.result.stdout.splitlines()
     submissions = sum(len(stages) for stages in CLASS.values())
@@ -256,7 +256,7 @@ def test_one_summary_line_and_one_line_per_failure(by_mnist_kit: Course) -> None
     assert "notebooks graded" in by_mnist_kit.result.stderr  # progress lines
 
 
-@pytest.mark.long
+@pytest.mark.slow
 def test_nbgrader_export_and_feedback_work_afterwards(by_mnist_kit: Course) -> None:
     by_mnist_kit.nbgrader("export", "--to", "grades.csv")
     import csv
@@ -272,7 +272,7 @@ def test_nbgrader_export_and_feedback_work_afterwards(by_mnist_kit: Course) -> N
     assert "normalises each ROW" in feedback and "HIDDEN TESTS" not in feedback
 
 
-@pytest.mark.long
+@pytest.mark.slow
 def test_grading_again_without_force_skips_everything(by_mnist_kit: Course) -> None:
     before = by_mnist_kit.dump()
     again = by_mnist_kit.mnist_kit("autograde", "--course", ".", "--workers", "1", "--quiet", check=False)
@@ -283,7 +283,7 @@ def test_grading_again_without_force_skips_everything(by_mnist_kit: Course) -> N
     assert after == before
 
 
-@pytest.mark.long
+@pytest.mark.slow
 def test_a_dask_cluster_gives_the_same_scores(template: Course, by_mnist_kit: Course,
                                                tmp_path_factory: pytest.TempPathFactory) -> None:
     distributed = pytest.importorskip("distributed", reason="the dask extra: pip install -e '.[dask]'")
@@ -312,7 +312,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
-@pytest.mark.long
+@pytest.mark.slow
 def test_report_scores_are_every_students_points(report: Path) -> None:
     rows = {row["student"]: row for row in read_csv(report / "scores.csv")}
     assert set(rows) == set(CLASS)
@@ -327,7 +327,7 @@ def test_report_scores_are_every_students_points(report: Path) -> None:
         assert float(row["total"]) == total
 
 
-@pytest.mark.long
+@pytest.mark.slow
 def test_report_functions_count_passing_and_not_attempted(report: Path) -> None:
     rows = read_csv(report / "functions.csv")
     assert [row["function"] for row in rows] == [f for stage in ALL for f in POINTS[stage]]
@@ -345,7 +345,7 @@ def test_report_functions_count_passing_and_not_attempted(report: Path) -> None:
         assert float(row["mean_score"]) == round(statuses.count("passed") * points / size, 4), function
 
 
-@pytest.mark.long
+@pytest.mark.slow
 def test_report_mistakes_name_each_recognised_mistake_and_who_made_it(report: Path) -> None:
     rows = read_csv(report / "mistakes.csv")
     expected: dict[tuple[str, str], set[str]] = {}
@@ -371,7 +371,7 @@ def test_report_mistakes_name_each_recognised_mistake_and_who_made_it(report: Pa
         assert not any(student in row["which"].split() for row in rows), student
 
 
-@pytest.mark.long
+@pytest.mark.slow
 def test_report_pictures_and_page(report: Path) -> None:
     for name in ("score_distribution.png", "pass_rate.png", "mistakes.png"):
         data = (report / name).read_bytes()
@@ -394,7 +394,7 @@ def small_course(template: Course, folder: Path, students: dict[str, dict[str, t
     return course
 
 
-@pytest.mark.long
+@pytest.mark.slow
 def test_a_failed_regrade_scores_0_and_says_so(template: Course, tmp_path: Path) -> None:
     course = small_course(template, tmp_path, {"ada": {"01_activations": ("correct",)}})
     first = course.mnist_kit("autograde", "--course", ".", "--workers", "1", "--quiet")
@@ -429,7 +429,7 @@ def recorded_submissions(course: Course) -> dict[tuple[str, str], list]:
     raise AssertionError("the gradebook stayed locked")
 
 
-@pytest.mark.long
+@pytest.mark.slow
 def test_ctrl_c_leaves_every_student_fully_recorded_or_untouched(template: Course, tmp_path: Path) -> None:
     students = {f"s{n:02d}": {"01_activations": ("correct",), "02_forward_pass": ("stubs",)} for n in range(8)}
     course = small_course(template, tmp_path, students)

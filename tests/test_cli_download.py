@@ -52,7 +52,8 @@ def test_download_tries_each_mirror_keeps_verified_files_only(tmp_path, mirror, 
     good.mkdir()
     for name in REAL_FILES:
         shutil.copy(shared_mnist / name, good / name)
-    (good / "train-images-idx3-ubyte.gz").write_bytes(b"not the real MNIST" * 100)
+    # the official size (9,912,422 bytes, as ../shared/mnist/README.md says), the wrong content
+    (good / "train-images-idx3-ubyte.gz").write_bytes(b"not the real MNIST".ljust(9_912_422, b"."))
     target = tmp_path / "cache"
     command = ("download", "--to", target, "--mirror", f"{base}/missing/",
                "--mirror", f"{base}/good/", "--timeout", "10")

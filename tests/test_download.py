@@ -12,6 +12,8 @@ import io
 import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -172,15 +174,19 @@ def test_file_in_cache_with_wrong_sum_is_replaced(mirrors, t10k, tmp_path):
     assert mirrors.requested(name) == [f"/good/{name}"]
 
 
-def test_file_in_cache_with_wrong_sum_is_deleted_even_when_no_mirror_works(mirrors, t10k, tmp_path):
+def test_file_in_cache_with_wrong_sum_is_kept_when_no_mirror_works(mirrors, t10k, tmp_path):
     _, sums = t10k
     name = T10K[1]
     (tmp_path / name).write_bytes(b"stale junk")
     raises_download_error(
         lambda: download_mnist(tmp_path, [mirrors.url("missing")], checksums={name: sums[name]}, timeout=TIMEOUT, progress=quiet()),
-        name, "HTTP 404",
+        name, "HTTP 404", f"kept {tmp_path / name}", "wrong SHA-256",
     )
-    assert leftovers(tmp_path) == [], "a file whose SHA-256 is wrong must not be kept"
+    assert (tmp_path / name).read_bytes() == b"stale junk", (
+        "a cached file is replaced only by a verified one, never deleted first (with the mirrors down "
+        "the user would be left with nothing)"
+    )
+    assert leftovers(tmp_path) == [name], "no .part left"
 
 
 def test_train_files_with_an_injected_checksum_table(mirrors, tmp_path):
@@ -284,7 +290,9 @@ def test_every_mirror_fails_names_the_file_and_each_error(mirrors, t10k, tmp_pat
     with socket.socket() as probe:  # a port nobody listens on: bind, note it, close
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    mirrors.serve("bad", name, Reply(b"not the file"))
+    wrong = bytearray(bodies[name])
+    wrong[-1] ^= 0xFF  # the official size, the wrong content
+    mirrors.serve("bad", name, Reply(bytes(wrong)))
     refused = f"http://127.0.0.1:{closed_port}/"
     urls = [mirrors.url("missing"), mirrors.url("bad"), refused]
     message = raises_download_error(
@@ -328,7 +336,8 @@ def test_interrupt_mid_write_leaves_no_part_file(mirrors, t10k, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         download_mnist(tmp_path, [mirrors.url("good")], checksums={name: sums[name]}, timeout=TIMEOUT, progress=CtrlC(io.StringIO()))
-    assert len(seen_while_writing) == 1 and re.fullmatch(rf"\.{re.escape(name)}\.\w+\.part", seen_while_writing[0]), (
+    part_name = rf"\.{re.escape(name)}\.[A-Za-z0-9-]+\.{os.getpid()}\.[0-9a-f]+\.part"
+    assert len(seen_while_writing) == 1 and re.fullmatch(part_name, seen_while_writing[0]), (
         f"while downloading, only a .part file should exist (the name remove_stale_parts looks for): {seen_while_writing}"
     )
     assert leftovers(tmp_path) == []
@@ -338,13 +347,24 @@ def test_part_file_left_by_a_killed_download_is_removed_but_a_live_one_is_not(mi
     bodies, sums = t10k
     name = T10K[1]
     mirrors.serve("good", name, Reply(bodies[name]))
-    abandoned, live = tmp_path / f".{name}.k1ll3d.part", tmp_path / f".{name}.al1ve.part"
-    abandoned.write_bytes(b"half a file")
-    live.write_bytes(b"being written")
-    an_hour_ago = time.time() - 3600
-    os.utime(abandoned, (an_hour_ago, an_hour_ago))
-    download_mnist(tmp_path, [mirrors.url("good")], checksums={name: sums[name]}, timeout=TIMEOUT, progress=quiet())
-    assert leftovers(tmp_path) == sorted([name, live.name])
+    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:32]
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()  # its pid is now free: the writer of the abandoned part is gone
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as alive:
+        try:
+            abandoned = tmp_path / f".{name}.{host}.{killed.pid}.0badf00d.part"
+            live = tmp_path / f".{name}.{host}.{alive.pid}.5eedf00d.part"
+            other_host = tmp_path / f".{name}.elsewhere.{killed.pid}.0badf00d.part"
+            for part in (abandoned, live, other_host):
+                part.write_bytes(b"half a file")
+            out = io.StringIO()
+            download_mnist(tmp_path, [mirrors.url("good")], checksums={name: sums[name]}, timeout=TIMEOUT, progress=Progress(out))
+        finally:
+            alive.kill()
+    assert leftovers(tmp_path) == sorted([name, live.name, other_host.name]), (
+        "only the part of a process that is gone, on this host, is removed"
+    )
+    assert f"removed {abandoned.name}" in out.getvalue()
 
 
 def test_no_mirrors(tmp_path):

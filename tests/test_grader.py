@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from grading.build import notebooks
-from grading.build.notebooks import POINTS, NotebookSourceError, build_notebook, module_parts, notebook_path
+from grading.build.notebooks import (BONUS_POINTS, POINTS, NotebookSourceError, build_notebook, module_parts,
+                                     notebook_path)
+from grading.checks.registry import checks_for
 from grading.stages import REPO_ROOT, STAGES, get_stage
 from grading.build.stubs import MarkerError
 
@@ -74,7 +76,7 @@ def test_readme_without_the_points_table_markers_is_an_error(tmp_path: Path, cap
 def test_source_folders_hold_only_the_notebook() -> None:
     """generate_assignment copies every other file of source/<stage>/ to the students."""
     folders = sorted(p.name for p in (COURSE / "source").iterdir())
-    assert folders == [stage.folder for stage in STAGES]
+    assert folders == sorted(stage.folder for stage in STAGES)
     for stage in STAGES:
         files = sorted(p.name for p in (COURSE / "source" / stage.folder).iterdir())
         assert files == [f"{stage.folder}.ipynb"], files
@@ -146,6 +148,26 @@ def test_points_must_list_the_stage_functions(monkeypatch: pytest.MonkeyPatch) -
         build_notebook("01")
 
 
+def test_bonus_points_must_list_the_functions_with_bonus_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(BONUS_POINTS, "05_train_mnist", {"plot_history": 1})
+    with pytest.raises(NotebookSourceError, match=r"BONUS_POINTS\['05_train_mnist'\] lists \['plot_history'\], "
+                                                  r"but the stage's functions with bonus checks are "
+                                                  r"\['mini_batch_gradient_descent', 'save_params', 'plot_history'\]"):
+        build_notebook("05")
+    monkeypatch.setitem(BONUS_POINTS, "01_activations", {"relu": 1})
+    with pytest.raises(NotebookSourceError, match=r"BONUS_POINTS\['01_activations'\] lists \['relu'\]"):
+        build_notebook("01")
+
+
+def test_points_table_has_a_bonus_column() -> None:
+    table = notebooks.points_table()
+    assert "| assignment | function | points | bonus points |" in table
+    assert "| `05_train_mnist` | `plot_history` | - | 1 |" in table
+    assert f"| `05_train_mnist` | **total** | **{sum(POINTS['05_train_mnist'].values())}** | " \
+           f"**{sum(BONUS_POINTS['05_train_mnist'].values())}** |" in table
+    assert "| `06_gradient_check` | `numerical_gradient` |" in table
+
+
 # ----------------------------------------------------------------------------- cell layout
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.folder)
 def test_notebook_layout(stage) -> None:
@@ -156,23 +178,34 @@ def test_notebook_layout(stage) -> None:
     assert len(set(ids)) == len(ids), "grade ids must be unique"
     assert [cell["id"] for cell in cells] == ids
     expected = ["intro", "how_it_is_graded", "setup"]
+    bonus_points = BONUS_POINTS.get(stage.folder, {})
     for function in stage.functions:
-        expected += [f"{function}_task", f"{function}_code", f"{function}_tests"]
+        expected += [f"{function}_task", f"{function}_code"]
+        expected += [f"{function}_tests"] if checks_for(stage, function, bonus=False) else []
+        expected += [f"{function}_bonus_tests"] if checks_for(stage, function, bonus=True) else []
     assert ids == expected
     for cell in cells:
         meta = cell["metadata"]["nbgrader"]
         if cell["id"].endswith("_code"):  # students write here; not graded by itself
             assert (meta["solution"], meta["locked"], meta["grade"]) == (True, False, False)
             assert "### BEGIN SOLUTION" in source_of(cell)
+        elif cell["id"].endswith("_bonus_tests"):
+            function = cell["id"].removesuffix("_bonus_tests")
+            assert (meta["solution"], meta["locked"], meta["grade"]) == (False, True, True)
+            assert meta["points"] == bonus_points[function]
         elif cell["id"].endswith("_tests"):
             function = cell["id"].removesuffix("_tests")
             assert (meta["solution"], meta["locked"], meta["grade"]) == (False, True, True)
             assert meta["points"] == POINTS[stage.folder][function]
         else:
             assert (meta["solution"], meta["locked"], meta["grade"]) == (False, True, False)
-    total = sum(c["metadata"]["nbgrader"].get("points", 0) for c in cells)
-    assert total == sum(POINTS[stage.folder].values())
-    assert f"({total} in all)" in source_of(cells[1])
+    core = sum(c["metadata"]["nbgrader"].get("points", 0) for c in cells if not c["id"].endswith("_bonus_tests"))
+    extra = sum(c["metadata"]["nbgrader"].get("points", 0) for c in cells if c["id"].endswith("_bonus_tests"))
+    assert (core, extra) == (sum(POINTS[stage.folder].values()), sum(bonus_points.values()))
+    if extra:
+        assert f"({core} in all, plus {extra} bonus points for the optional extras" in source_of(cells[1])
+    else:
+        assert f"({core} in all)" in source_of(cells[1])
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.folder)
@@ -215,25 +248,35 @@ def test_setup_defines_the_earlier_stages_it_needs_from_the_reference() -> None:
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.folder)
 def test_test_cells_hold_no_test_logic(stage) -> None:
     """A test cell runs the student edition's visible checks; its hidden part is a note. Grading
-    never runs it (the sealed grader runs every check), so it needs no logic and holds no answer."""
-    for function in stage.functions:
-        source = source_of(by_id(committed(stage))[f"{function}_tests"])
+    never runs it (the sealed grader runs every check), so it needs no logic and holds no answer.
+    A bonus test cell (`<function>_bonus_tests`) is the same, when the function has visible extras."""
+    cells = by_id(committed(stage))
+    for cell_id in [cell_id for cell_id in cells if cell_id.endswith("_tests")]:
+        function = cell_id.removesuffix("_tests").removesuffix("_bonus")
+        source = source_of(cells[cell_id])
         released = HIDDEN_BLOCK.sub("", source)
-        assert re.findall(r'^check\("(\w+)", globals\(\)\)$', released, re.MULTILINE) == [function]
-        assert "from mnist_kit_student import check" in released
+        calls = re.findall(r'^check\("(\w+)", globals\(\)\)$', released, re.MULTILINE)
+        if cell_id.endswith("_bonus_tests") and not any(check.visible for check in checks_for(stage, function,
+                                                                                              bonus=True)):
+            assert calls == [], cell_id  # nothing to check for the student: a note says so
+        else:
+            assert calls == [function] and "from mnist_kit_student import check" in released, cell_id
         hidden = HIDDEN_BLOCK.search(source).group()
         assert all(line.startswith("#") for line in hidden.splitlines()), hidden
         assert "grading" not in source and "solutions" not in source
 
 
 def test_every_function_has_visible_checks_and_hidden_ones() -> None:
-    """Students run the visible checks; the hidden block of a test cell must add further ones."""
+    """Students run the visible checks; the hidden block of a test cell must add further ones: every
+    core part has a visible check, and every function hidden ones (in its core or its bonus part,
+    whose cell runs them all)."""
     from grading import list_checks
 
     for stage_number, functions in list_checks().items():
         for function, checks in functions.items():
-            kinds = {check.visible for check in checks}
-            assert kinds == {True, False}, f"stage {stage_number} {function}(): visible/hidden = {kinds}"
+            core = [check for check in checks if not check.bonus]
+            assert not core or any(check.visible for check in core), f"stage {stage_number} {function}()"
+            assert any(not check.visible for check in checks), f"stage {stage_number} {function}(): no hidden check"
 
 
 # ----------------------------------------------------------------------------- running the cells
@@ -266,11 +309,12 @@ def graded(notebook: dict, stage, sandbox) -> dict:
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.folder)
 def test_the_reference_passes_every_test_cell_and_the_stubs_none(stage, sandbox) -> None:
     solved = graded(committed(stage), stage, sandbox)
-    assert set(solved) == {f"{function}_tests" for function in stage.functions}
+    assert set(solved) == {cell_id for cell_id in by_id(committed(stage)) if cell_id.endswith("_tests")}
+    assert {cell.removesuffix("_tests").removesuffix("_bonus") for cell in solved} == set(stage.functions)
     assert all(result.passed and result.checks_passed == result.checks_total for result in solved.values()), {
         cell: result.message for cell, result in solved.items() if not result.passed}
     for cell, result in graded(stubbed(committed(stage)), stage, sandbox).items():
-        function = cell.removesuffix("_tests")
+        function = cell.removesuffix("_tests").removesuffix("_bonus")
         assert not result.passed and result.ename == "NotWrittenYet", (cell, result)
         assert result.message == (f"{stage.label}: {function}() is not written yet - replace its "
                                   f"`raise NotImplementedError(...)` in its cell with your code.")
@@ -305,14 +349,14 @@ def test_tampering_in_a_cell_changes_nothing_the_checks_see(attack, sandbox) -> 
 
 
 def test_a_failure_is_worded_for_a_notebook(sandbox) -> None:
-    """An error names the student's cell and line, and the notebook's shape table."""
+    """An error names the student's cell and line, and never a README the student does not have."""
     notebook = stubbed(committed("01"))
     code = by_id(notebook)["relu_code"]
     code["source"] = source_of(code).replace("raise NotImplementedError()", "W = np.ones((3, 3))\n    return W @ Z")
     message = graded(notebook, "01", sandbox)["relu_tests"].message
     assert message.startswith("Stage 01 (activations), relu(): raised ValueError")
     assert re.search(r"raised at: its cell, line \d+, in relu\(\): return W @ Z", message), message
-    assert "the shapes at the top of this notebook" in message and "README" not in message
+    assert "shapes:   on that line, W (3, 3), Z (2, 3)" in message and "README" not in message
 
 
 # ----------------------------------------------------------------------------- nbgrader's configuration
@@ -362,6 +406,13 @@ def test_config_grades_in_the_sealed_worker_instead_of_a_kernel(config) -> None:
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     ours = list(config.Autograde.autograde_preprocessors)
     assert default[0] is Execute and ours[0] is SealedExecute and ours[1:] == default[1:]
+
+
+def test_a_generic_shape_hint_points_at_the_notebook() -> None:
+    from grading.frontends.notebooks import notebook_message
+    message = notebook_message("hint:     array shapes do not fit (see the README's shape table)",
+                               get_stage("01"), "relu", [])
+    assert message.endswith("(see the shapes at the top of this notebook)")
 
 
 def test_a_test_cells_score_comes_only_from_the_grader(sandbox) -> None:

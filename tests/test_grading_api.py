@@ -63,7 +63,7 @@ def test_visible_and_hidden_checks_split_the_list() -> None:
 
 def test_listing_covers_every_function_with_visible_and_hidden_checks() -> None:
     listing = list_checks()
-    assert list(listing) == ["01", "02", "03", "04", "05"]
+    assert list(listing) == ["01", "02", "03", "06", "04", "05"]  # in the order they are taught
     for number, functions in listing.items():
         assert tuple(functions) == get_stage(number).functions
         for function, checks in functions.items():
@@ -236,6 +236,81 @@ def test_each_function_is_graded_on_its_own() -> None:
     assert run_checks("04", "gradient_descent", program)
 
 
+def test_helpers_called_inside_a_comprehension_are_pointed_out() -> None:
+    """check_backprop calls numerical_gradient inside a dict comprehension (its own code object)."""
+    namespace = gradient_check_namespace(solved_text(get_stage("06")).replace(
+        "    return float(np.max(np.abs(a - b)", "    return float(np.mean(np.abs(a - b)"))
+    with pytest.raises(GradingError, match=r"note:     check_backprop\(\) uses your numerical_gradient\(\), "
+                                           r"relative_error\(\)"):
+        run_checks("06", "check_backprop", namespace)
+
+
+def gradient_check_namespace(text: str) -> dict:
+    """Stage 06's learner file `text` as a notebook would hold it: earlier stages from the reference."""
+    return namespace_from(text.replace("from backprop import", "from solutions.backprop import")
+                          .replace("from forward import", "from solutions.forward import"))
+
+
+# ----------------------------------------------------------------- bonus checks
+def test_bonus_checks_are_a_part_of_their_own() -> None:
+    """bonus=False runs the core checks, bonus=True the bonus ones; together, every check in order."""
+    from grading.checks.registry import checks_for
+
+    for stage in grading.STAGES:
+        for function in stage.functions:
+            every = checks_for(stage, function)
+            core, extra = checks_for(stage, function, bonus=False), checks_for(stage, function, bonus=True)
+            assert [c for c in every if c in core] == core and sorted(core + extra, key=every.index) == every
+    bonus = {(c.function, c.name) for f in grading.get_stage("05").functions
+             for c in checks_for("05", f, bonus=True)}
+    assert bonus == {("mini_batch_gradient_descent", "keywords_n_hidden_init_weight_decay"),
+                     ("mini_batch_gradient_descent", "learning_rate_schedule"),
+                     ("mini_batch_gradient_descent", "augmentation_is_used"),
+                     ("save_params", "replaces_atomically"),
+                     ("plot_history", "draws_accuracy_and_loss"), ("plot_history", "writes_a_png")}
+    assert all(not c.bonus for s in grading.STAGES if s.number != "05" for f in s.functions
+               for c in checks_for(s, f))
+
+
+def test_a_failing_extra_leaves_the_core_passing(tmp_path: Path) -> None:
+    """A learning-rate schedule that is ignored: the core checks of mini_batch_gradient_descent pass, its
+    bonus checks fail (and all of them together, in order, fail at the schedule)."""
+    text = solved_text(get_stage("05")).replace("    if alpha_final is not None:\n", "    if False:\n")
+    tree = make_tree(tmp_path, {"05": text}) / "exercises"
+    module = load_learner_module("05", exercises_dir=tree)
+    assert run_checks("05", "mini_batch_gradient_descent", module, bonus=False)
+    for bonus in (True, None):
+        with pytest.raises(GradingError) as caught:
+            run_checks("05", "mini_batch_gradient_descent", module, bonus=bonus)
+        assert caught.value.check == "learning_rate_schedule"
+
+
+def test_the_bonus_flag_needs_a_function_of_the_stage() -> None:
+    from grading.checks.registry import checker
+
+    with pytest.raises(ValueError, match="'relu' is not a function of Stage 05"):
+        checker("05")("relu", bonus=True)
+
+
+# ----------------------------------------------------------------- callables at the call boundary
+def test_numerical_gradient_gets_a_real_function_from_a_name() -> None:
+    """The checks pass the NAME of an example; the learner's numerical_gradient receives the function,
+    built beside it by the stage's adapter (kit_helpers.gradient_examples.call_with_example)."""
+    seen = []
+    namespace = gradient_check_namespace(solved_text(get_stage("06")))
+    real = namespace["numerical_gradient"]
+
+    def spy(f, x, *args, **kwargs):
+        seen.append((callable(f), isinstance(f, str)))
+        return real(f, x, *args, **kwargs)
+
+    namespace["numerical_gradient"] = spy
+    assert run_checks("06", "numerical_gradient", namespace)
+    assert seen and all(kind == (True, False) for kind in seen), seen
+    assert get_stage("06").adapter("numerical_gradient") == "kit_helpers.gradient_examples:call_with_example"
+    assert get_stage("06").adapter("relative_error") is None
+
+
 # ----------------------------------------------------------------- harness
 def test_stages_02_to_04_use_the_reference_building_blocks(tmp_path: Path) -> None:
     tree = make_tree(tmp_path, solved=False) / "exercises"
@@ -252,6 +327,25 @@ def test_the_capstone_uses_the_learners_own_files(tmp_path: Path) -> None:
     module = load_learner_module("05", exercises_dir=tree)
     assert Path(module.forward_prop.__code__.co_filename) == get_stage("02").learner_file(tree)
     assert Path(module.forward_prop.__globals__["relu"].__code__.co_filename) == get_stage("01").learner_file(tree)
+
+
+def test_the_gradient_check_uses_the_learners_own_backprop(tmp_path: Path) -> None:
+    """Stage 06 builds on the learner's files of 01-03 (not on 04 or 05, which may be unfinished)."""
+    tree = make_tree(tmp_path, {"04": "raise SystemError('stage 04 is not loaded')\n",
+                                "05": "raise SystemError('stage 05 is not loaded')\n"}) / "exercises"
+    module = load_learner_module("06", exercises_dir=tree)
+    assert Path(module.backward_prop.__code__.co_filename) == get_stage("03").learner_file(tree)
+    assert Path(module.forward_prop.__code__.co_filename) == get_stage("02").learner_file(tree)
+    assert run_checks("06", "check_backprop", module)
+
+
+def test_the_gradient_check_reports_a_broken_backprop(tmp_path: Path) -> None:
+    """The learner's own backward_prop without 1/m in dW2: check_backprop says so, with W2's error."""
+    text = solved_text(get_stage("03")).replace("    dW2 = dZ2 @ A1.T / m\n", "    dW2 = dZ2 @ A1.T\n")
+    module = load_learner_module("06", exercises_dir=make_tree(tmp_path, {"03": text}) / "exercises")
+    with pytest.raises(GradingError, match=r"it reports errors of W2: 0\.67 \(a right backprop"):
+        run_checks("06", "check_backprop", module)
+    assert run_checks("06", "numerical_gradient", module) and run_checks("06", "relative_error", module)
 
 
 def test_the_capstone_names_the_unfinished_stage(tmp_path: Path) -> None:
@@ -344,7 +438,7 @@ def test_a_check_that_cannot_use_the_result_says_so(monkeypatch: pytest.MonkeyPa
         relu(np.ones((2, 2)))["key"]
 
     fake = grading.checks.registry.Check("01", "relu", "confused", True, "needs a dict.", confused)
-    monkeypatch.setattr(grading.checks.registry, "checks_for", lambda stage, function: [fake])
+    monkeypatch.setattr(grading.checks.registry, "checks_for", lambda stage, function, bonus=None: [fake])
     with pytest.raises(GradingError) as caught:
         run_checks("01", "relu", program_from("01", GOOD_ACTIVATIONS))
     message = str(caught.value)

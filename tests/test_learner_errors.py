@@ -156,7 +156,7 @@ def test_shapes_that_do_not_fit_on_a_line_are_named(tmp_path: Path) -> None:
     """`W1 @ X.T` raises inside the learner's code: the message lists the arrays on that line."""
     exercises = copy_exercises(tmp_path)
     write_learner_file(exercises, "02", broken("02", "Z1 = W1 @ X + b1", "Z1 = W1 @ X.T + b1")[0])
-    shapes = r"shapes:   on that line, W1 \(\d+, \d+\), X \(\d+, \d+\), b1 \(\d+, 1\)"
+    shapes = r"shapes:   on that line, W1 \(\d+, \d+\), X\.T \(\d+, \d+\), b1 \(\d+, 1\)"
     output = pytest_output(exercises, "02")
     assert "forward_prop(): raised ValueError: matmul" in output
     assert re.search(shapes, output), output

@@ -14,7 +14,9 @@ from matplotlib.figure import Figure
 from solutions.mnist_data import load_mnist
 from solutions.pictures import (
     confusion_matrix,
+    figure_format,
     plot_confusion_matrix,
+    plot_curves,
     plot_hidden_units,
     plot_prediction_grid,
     save_png,
@@ -189,3 +191,61 @@ def test_pictures_show_inline_in_a_jupyter_notebook(tmp_path):
     assert results and "image/png" in results[0]["data"], (
         f"the cell's value should be shown as a PNG, got outputs {outputs}"
     )
+
+
+def test_confusion_matrix_takes_images_and_network_like_its_siblings(trained):
+    """plot_confusion_matrix(X, Y, W1, b1, W2, b2), as show_prediction and plot_prediction_grid;
+    the older plot_confusion_matrix(predictions, Y) draws the same matrix."""
+    X, Y, params, _ = trained
+    new = plot_confusion_matrix(X, Y, *params).axes[0].get_images()[0].get_array()
+    old = plot_confusion_matrix(predict(X, params), Y).axes[0].get_images()[0].get_array()
+    np.testing.assert_array_equal(new, old)
+    np.testing.assert_array_equal(new, confusion_matrix(predict(X, params), Y))
+    with pytest.raises(TypeError, match="all four"):
+        plot_confusion_matrix(X, Y, params[0])
+    with pytest.raises(TypeError, match="needs the network"):
+        plot_confusion_matrix(X, Y)
+
+
+def test_titles_say_which_images_they_show(trained):
+    X, Y, params, _ = trained
+    grid = plot_prediction_grid(X, Y, *params, indices=range(5, 11), images="official test set")
+    assert grid._suptitle.get_text().endswith("official test set, images 5-10")
+    matrix = plot_confusion_matrix(X, Y, *params, images="dev set")
+    assert matrix.axes[0].get_title().endswith("\ndev set")
+
+
+def test_curves_count_steps_from_0_as_the_progress_lines_do(trained):
+    """"Epoch: 0 ..." is the first point of the curves; two runs share the axes, each its colour."""
+    _, _, _, history = trained
+    figure = plot_curves({"": history}, step="epoch")
+    for axes in figure.axes:
+        assert axes.get_xlabel() == "epoch"
+        assert [line.get_label() for line in axes.lines] == ["train", "dev"]
+        assert list(axes.lines[0].get_xdata()) == list(range(len(history["accuracy"])))
+    other = {key: [value * 0.9 for value in values] for key, values in history.items()}
+    both = plot_curves({"yours": history, "reference": other}, step="iteration")
+    labels = [line.get_label() for line in both.axes[1].lines]
+    assert labels == ["yours: train", "yours: dev", "reference: train", "reference: dev"]
+    assert both.axes[1].lines[0].get_color() != both.axes[1].lines[2].get_color()
+    np.testing.assert_allclose(both.axes[1].lines[2].get_ydata(), other["loss"])
+
+
+@pytest.mark.parametrize("suffix, signature", [
+    (".png", b"\x89PNG"), (".jpg", b"\xff\xd8\xff"), (".JPEG", b"\xff\xd8\xff"), (".svg", b"<?xml"),
+    (".pdf", b"%PDF"),
+])
+def test_a_picture_is_written_in_the_format_its_suffix_names(trained, tmp_path, suffix, signature):
+    X, Y, params, _ = trained
+    path = tmp_path / f"digit{suffix}"
+    show_prediction(0, X, Y, *params, path=path)
+    assert path.read_bytes().startswith(signature)
+    assert figure_format(path) in ("png", "jpeg", "svg", "pdf")
+
+
+def test_an_unknown_picture_suffix_is_refused(trained, tmp_path):
+    X, Y, params, _ = trained
+    for name in ("digit.txt", "digit"):
+        with pytest.raises(ValueError, match=r"\.png, \.jpg"):
+            show_prediction(0, X, Y, *params, path=tmp_path / name)
+    assert list(tmp_path.iterdir()) == []

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from curriculum_trees import suite_tests
 from exercise_copies import check_count, copy_exercises, learner_text, write_learner_file
 
 import grading
@@ -19,7 +20,8 @@ from grading.tools.progress import format_table, next_step, shown_path
 from grading.tools.stage_results import FunctionResult, StageResult
 
 ROW = re.compile(r"^  (?P<number>\d\d) [\w ]+?\s{2,}(?P<status>done|in progress|not started|cannot be graded)"
-                 r"\s+(?P<passed>\d+) of (?P<total>\d+)$", re.MULTILINE)
+                 r"\s+(?P<passed>\d+) of (?P<total>\d+)(?:\s+bonus (?P<bonus_passed>\d+) of (?P<bonus_total>\d+))?$",
+                 re.MULTILINE)
 
 
 def run_progress(exercises: Path, *options: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -29,10 +31,23 @@ def run_progress(exercises: Path, *options: str, timeout: float = 120) -> subpro
 
 
 def table(output: str) -> dict[str, tuple[str, int, int]]:
-    """stage number -> (status, checks passing, checks) from the printed table."""
-    rows = {m["number"]: (m["status"], int(m["passed"]), int(m["total"])) for m in ROW.finditer(output)}
-    assert sorted(rows) == [s.number for s in grading.STAGES], f"no table of the five stages in:\n{output}"
+    """stage number -> (status, core checks passing, core checks) from the printed table, whose rows
+    are in the order the stages are taught; the bonus column is in BONUS[stage number]."""
+    matches = list(ROW.finditer(output))
+    rows = {m["number"]: (m["status"], int(m["passed"]), int(m["total"])) for m in matches}
+    assert [m["number"] for m in matches] == [s.number for s in grading.STAGES], f"no table of the stages in:\n{output}"
+    BONUS.clear()
+    BONUS.update({m["number"]: (int(m["bonus_passed"]), int(m["bonus_total"])) for m in matches if m["bonus_total"]})
     return rows
+
+
+#: stage number -> (bonus checks passing, bonus checks), for the stages with a bonus column in the last table read
+BONUS: dict[str, tuple[int, int]] = {}
+
+
+def bonus_count(stage) -> int:
+    stage = grading.get_stage(stage)
+    return sum(len(grading.checks_for(stage, function, bonus=True)) for function in stage.functions)
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +72,7 @@ def test_fresh_copy_every_stage_not_started(fresh: subprocess.CompletedProcess) 
     rows = table(fresh.stdout)
     for stage in grading.STAGES:
         assert rows[stage.number] == ("not started", 0, check_count(stage))
+    assert BONUS == {"05": (0, bonus_count("05"))}, fresh.stdout
 
 
 def test_fresh_copy_next_step_is_relu(fresh: subprocess.CompletedProcess) -> None:
@@ -64,7 +80,7 @@ def test_fresh_copy_next_step_is_relu(fresh: subprocess.CompletedProcess) -> Non
     assert "python -m pytest exercises/01_activations/test_activations.py::test_relu" in fresh.stdout
     assert "mnist-kit watch --exercises exercises" in fresh.stdout
     assert "Stuck?" not in fresh.stdout
-    assert "All 5 stages pass" not in fresh.stdout
+    assert "stages pass" not in fresh.stdout
 
 
 def test_first_two_stages_solved(first_two_solved: subprocess.CompletedProcess) -> None:
@@ -76,7 +92,7 @@ def test_first_two_stages_solved(first_two_solved: subprocess.CompletedProcess) 
         assert rows[stage.number] == expected
     assert "Next: write one_hot() in exercises/03_backprop/backprop.py" in first_two_solved.stdout
     assert "exercises/03_backprop/test_backprop.py::test_one_hot" in first_two_solved.stdout
-    assert "Stuck?     mnist-kit hint 03 --exercises exercises" in first_two_solved.stdout
+    assert "Stuck?     mnist-kit hint 03 one_hot --exercises exercises" in first_two_solved.stdout
 
 
 def test_all_solved_points_at_the_capstone_results(all_solved: subprocess.CompletedProcess) -> None:
@@ -84,10 +100,45 @@ def test_all_solved_points_at_the_capstone_results(all_solved: subprocess.Comple
     rows = table(all_solved.stdout)
     for stage in grading.STAGES:
         assert rows[stage.number] == ("done", check_count(stage), check_count(stage))
+    assert BONUS == {"05": (bonus_count("05"), bonus_count("05"))}
     total = sum(check_count(stage) for stage in grading.STAGES)
-    assert f"All 5 stages pass ({total} checks)" in all_solved.stdout
-    assert "mnist-kit train --plots" in all_solved.stdout
+    assert f"All {len(grading.STAGES)} stages pass ({total} checks)" in all_solved.stdout
+    assert f"every optional extra passes too ({bonus_count('05')} bonus checks)" in all_solved.stdout
+    assert "mnist-kit train --mine --plots runs/plots --exercises exercises" in all_solved.stdout
+    assert "mnist-kit compare --exercises exercises" in all_solved.stdout
+    assert "from grading.mine import network" in all_solved.stdout
     assert "Next:" not in all_solved.stdout
+
+
+def test_after_stage_03_comes_the_gradient_check(tmp_path: Path) -> None:
+    """Stages 01-03 solved: the next step is stage 06, taught right after 03, not stage 04."""
+    results = isolated.grade_stages(grading.STAGES, copy_exercises(tmp_path, solved=("01", "02", "03")))
+    text = next_step(results, tmp_path / "exercises")
+    assert "Next: write numerical_gradient() in " in text and "06_gradient_check/gradient_check.py" in text
+    assert "test_gradient_check.py::test_numerical_gradient" in text
+
+
+def test_the_extras_do_not_keep_the_capstone_from_being_done(tmp_path: Path) -> None:
+    """Every stage solved but stage 05's extras (no learning-rate schedule, plot_history a stub): done,
+    the bonus column says how many extras pass, and the next step is the first extra, with its test."""
+    exercises = copy_exercises(tmp_path, solved=[s.number for s in grading.STAGES])
+    stage = grading.get_stage("05")
+    stub = learner_text(stage, solved=False)
+    plot_stub = next(line for line in stub.splitlines() if "implement plot_history()" in line)
+    text = learner_text(stage, solved=True).replace("    if alpha_final is not None:\n", "    if False:\n")
+    head, found, _ = text.rpartition("    figure = Figure(figsize=(10, 4))")
+    assert found
+    write_learner_file(exercises, "05", head + plot_stub + "\n")
+    output = run_progress(exercises).stdout
+    rows = table(output)
+    assert rows["05"] == ("done", check_count("05"), check_count("05")), output
+    keywords = len(grading.checks_for("05", "mini_batch_gradient_descent", bonus=True)[:1])  # before the schedule
+    assert BONUS["05"] == (keywords + len(grading.checks_for("05", "save_params", bonus=True)), bonus_count("05"))
+    assert f"All {len(grading.STAGES)} stages pass" in output
+    assert ("Next extra: fix mini_batch_gradient_descent() in exercises/05_train_mnist/train_mnist.py"
+            in output), output
+    assert ("Grade it:  python -m pytest exercises/05_train_mnist/test_train_mnist.py::"
+            "test_bonus_mini_batch_gradient_descent -m bonus") in output
 
 
 def stage01_with(tmp_path: Path, old: str, new: str, *, solved: bool = True) -> Path:
@@ -164,8 +215,12 @@ def test_table_counts_only_checks_before_the_first_failure() -> None:
 
 
 def test_every_function_has_the_test_that_progress_names() -> None:
-    """progress tells the learner to run <test_file>::test_<function>: each stage's suite must define it."""
+    """progress tells the learner to run <test_file>::test_<function> (its core checks) or
+    ::test_bonus_<function> (its extras): each stage's suite must define exactly those."""
     for stage in grading.STAGES:
         suite = (grading.stages.EXERCISES_DIR / stage.folder / stage.test_file).read_text(encoding="utf-8")
+        defined = re.findall(r"^def (test_\w+)\(", suite, re.MULTILINE)
+        assert defined == suite_tests(stage), stage.test_file
         for function in stage.functions:
-            assert f"def test_{function}(" in suite, f"{stage.test_file} has no test_{function}"
+            if grading.checks_for(stage, function, bonus=True):
+                assert f"@bonus\ndef test_bonus_{function}():\n    grade_bonus(__file__, \"{function}\")" in suite

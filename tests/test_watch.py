@@ -96,10 +96,19 @@ def test_without_a_stage_starts_at_the_first_unfinished(tmp_path: Path) -> None:
 
 
 def test_every_stage_passing_ends_the_watch(tmp_path: Path) -> None:
-    exercises = copy_exercises(tmp_path, solved=[stage.number for stage in grading.STAGES[:4]])
+    exercises = copy_exercises(tmp_path, solved=("01", "02", "03", "04"))
     write_learner_file(exercises, "05", learner_text(grading.get_stage("05"), solved=True))
     status, output = Watch(exercises, "05").finish()
     assert status == 0 and "Every stage passes" in output
+
+
+def test_a_finished_stage_03_moves_on_to_the_gradient_check(tmp_path: Path) -> None:
+    """The stages follow in the order they are taught: 06 comes right after 03."""
+    exercises = copy_exercises(tmp_path, solved=("01", "02", "03"))
+    status, output = Watch(exercises, "03", "--max-runs", "3", "--stop-after", "20").finish()
+    assert status == 0, output
+    assert "Moving on to Stage 06 (gradient check)." in output, output
+    assert "(or your files of stages 01-03)" in output
 
 
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
@@ -131,7 +140,23 @@ def test_capstone_watches_the_earlier_stages_files_too(tmp_path: Path) -> None:
     exercises = copy_exercises(tmp_path)
     assert watched_files(grading.get_stage("02"), exercises) == [exercises / "02_forward_pass" / "forward.py"]
     files = watched_files(grading.get_stage("05"), exercises)
-    assert files == [stage.learner_file(exercises) for stage in grading.STAGES]
+    assert files == [grading.get_stage(n).learner_file(exercises) for n in ("01", "02", "03", "04", "05")]
+    files = watched_files(grading.get_stage("06"), exercises)
+    assert files == [grading.get_stage(n).learner_file(exercises) for n in ("01", "02", "03", "06")]
+
+
+def test_a_save_made_while_grading_is_not_missed(tmp_path: Path) -> None:
+    """The watch compares with the files as they were when its grading started: a save that lands
+    while it grades (or prints "Waiting ...") is seen, where a fresh snapshot would miss it."""
+    from grading.tools import watch as watch_module
+
+    path = tmp_path / "activations.py"
+    path.write_text("a = 1\n")
+    graded = signature([path])
+    path.write_text("a = 22\n")  # saved after the grading started
+    watch_module._wait_for_change([path], 0.01, time.monotonic() + 5, since=graded)  # returns at once
+    with pytest.raises(watch_module._Stop):  # compared with now, the save is lost until the deadline
+        watch_module._wait_for_change([path], 0.01, time.monotonic() + 0.2)
 
 
 def test_signature_sees_a_save_and_a_deletion(tmp_path: Path) -> None:

@@ -19,6 +19,9 @@ solutions/<module>.py, the single source of truth, cell by cell:
       test cell        graded, locked, N points: `check("<name>", globals())` from the
                        student edition (grader/student/: the visible checks, as data), then,
                        between ### BEGIN HIDDEN TESTS / ### END HIDDEN TESTS, a note only
+      bonus test cell  for a function with bonus checks (stage 05's extras), worth
+                       BONUS_POINTS: graded by every bonus check of the function (a function
+                       whose checks are all bonus, like plot_history, has only this cell)
 
 Autograding never runs a test cell's code: the sealed grader runs every check of the
 function instead (grading/frontends/nbgrader_sealed.py), so a test cell holds no test
@@ -35,21 +38,29 @@ from typing import Any
 
 from kit_helpers import atomic_write
 
+from ..checks.registry import checks_for
 from ..stages import REPO_ROOT, STAGE_BY_MODULE, STAGES, Stage, get_stage
 from .stubs import MarkerError, split_solution_blocks
 
 
 COURSE_DIR = REPO_ROOT / "grader"
 
-#: Points per function, stage by stage (the points table in grader/README.md is made from this).
+#: Points per function for its core checks, stage by stage, in the stage's order (the points
+#: table in grader/README.md is made from this); a function whose checks are all bonus is not here.
 POINTS: dict[str, dict[str, int]] = {
     "01_activations": {"relu": 1, "relu_deriv": 1, "softmax": 2},
     "02_forward_pass": {"init_params": 2, "forward_prop": 3},
     "03_backprop": {"one_hot": 1, "cross_entropy": 2, "backward_prop": 4},
+    "06_gradient_check": {"numerical_gradient": 3, "relative_error": 1, "check_backprop": 2},
     "04_gradient_descent": {"update_params": 1, "get_predictions": 1, "get_accuracy": 1, "gradient_descent": 3},
     "05_train_mnist": {"make_predictions": 1, "evaluate": 1, "minibatch_indices": 2,
-                       "mini_batch_gradient_descent": 4, "save_params": 1, "load_params": 1,
-                       "plot_history": 1},
+                       "mini_batch_gradient_descent": 4, "save_params": 1, "load_params": 1},
+}
+
+#: Points of the bonus part: per function with bonus checks (the optional extras), its own test
+#: cell. They add to the notebook's maximum in nbgrader (see grader/README.md, "Points").
+BONUS_POINTS: dict[str, dict[str, int]] = {
+    "05_train_mnist": {"mini_batch_gradient_descent": 2, "save_params": 1, "plot_history": 1},
 }
 
 #: The kernel every notebook asks for (nbgrader runs the submissions with it).
@@ -61,7 +72,7 @@ POINTS_TABLE_END = "<!-- END POINTS TABLE -->"
 HOW_IT_IS_GRADED = """\
 ## How this notebook is graded
 
-Each function below is worth the points in its heading ({total} in all). For each one:
+Each function below is worth the points in its heading ({total} in all{bonus}). For each one:
 
 1. replace `raise NotImplementedError()` in its cell with your code and run the cell;
 2. run the **test cell** after it: it runs a few quick checks and says what is wrong, if anything.
@@ -235,6 +246,32 @@ def _test_cell_source(stage: Stage, function: str, points: int) -> str:
     )
 
 
+def _bonus_cell_source(stage: Stage, function: str, points: int) -> str:
+    """The graded bonus test cell of `function`: its visible bonus checks, if it has any (the student
+    edition runs them), then a note; grading runs every bonus check of the function."""
+    unit = "point" if points == 1 else "points"
+    visible = [check for check in checks_for(stage, function, bonus=True) if check.visible]
+    text = f"# Bonus: tests for the extras of {function}() ({points} bonus {unit}). Run this cell to check them.\n"
+    if visible:
+        text += ("try:\n"
+                 f"    from {STUDENT_PACKAGE} import check\n"
+                 "except ModuleNotFoundError:\n"
+                 f"    raise ModuleNotFoundError(\"the tests need the course's student edition: pip install "
+                 f"{STUDENT_PACKAGE.replace('_', '-')} \"\n"
+                 "                              \"(your instructor says from where)\") from None\n"
+                 f'check("{function}", globals())\n')
+    else:
+        text += f"# (no quick check to run here: the extras are checked when your notebook is graded)\n"
+    return (text + "### BEGIN HIDDEN TESTS\n"
+            f"# When graded, every bonus check of {function}() runs, in the kit's sealed grader.\n"
+            "### END HIDDEN TESTS\n")
+
+
+def _bonus_extras(stage: Stage, function: str) -> str:
+    """What the bonus checks of `function` grade, from their descriptions."""
+    return "; ".join(check.description.rstrip(".") for check in checks_for(stage, function, bonus=True))
+
+
 def _intro_markdown(docstring: str) -> str:
     """The module docstring as markdown: its first line the title; indented maths stays code."""
     title, _, rest = docstring.partition("\n")
@@ -244,13 +281,11 @@ def _intro_markdown(docstring: str) -> str:
 def build_notebook(stage: "Stage | str") -> dict[str, Any]:
     """The source notebook (instructor version, solutions and hidden tests in) of `stage`."""
     stage = get_stage(stage)
-    points = POINTS[stage.folder]
-    if list(points) != list(stage.functions):
-        raise NotebookSourceError(f"grading/build/notebooks.py: POINTS[{stage.folder!r}] lists {list(points)}, "
-                                  f"but the stage's functions are {list(stage.functions)}")
+    points, bonus_points = _stage_points(stage)
     relative = str(stage.reference_file.relative_to(REPO_ROOT))
     docstring, setup, functions = module_parts(stage, stage.reference_file.read_text(encoding="utf-8"), relative)
     total = sum(points.values())
+    bonus_total = sum(bonus_points.values())
     setup_code = setup.strip() + "\n"
     inlined = earlier_functions(stage)
     if inlined:
@@ -258,20 +293,36 @@ def build_notebook(stage: "Stage | str") -> dict[str, Any]:
     cells = [
         _cell("markdown", "intro", _intro_markdown(docstring), locked=True),
         _cell("markdown", "how_it_is_graded",
-              HOW_IT_IS_GRADED.format(total=total, reference=stage.reference_module), locked=True),
+              HOW_IT_IS_GRADED.format(total=total, reference=stage.reference_module,
+                                      bonus=(f", plus {bonus_total} bonus points for the optional extras: their "
+                                             f"own test cells, marked Bonus" if bonus_total else "")),
+              locked=True),
         _cell("code", "setup", SETUP_COMMENT + setup_code, locked=True),
     ]
     for number, (name, source) in enumerate(functions.items(), start=1):
-        unit = "point" if points[name] == 1 else "points"
-        task = (f"## {number}. `{name}` ({points[name]} {unit})\n\n{_first_paragraph(source)}\n\n"
+        worth = []
+        if name in points:
+            worth.append(f"{points[name]} point" + ("" if points[name] == 1 else "s"))
+        if name in bonus_points:
+            worth.append(f"{'+ ' if worth else ''}{bonus_points[name]} bonus point"
+                         + ("" if bonus_points[name] == 1 else "s"))
+        task = (f"## {number}. `{name}` ({' '.join(worth)})\n\n{_first_paragraph(source)}\n\n"
                 "Write it in the cell below (its docstring gives the shapes), run that cell, then run the "
                 "test cell after it.\n")
+        if name in bonus_points:
+            task += (f"\n**Bonus** ({'optional' if name in points else 'the whole function is optional'}): "
+                     f"{_bonus_extras(stage, name)}. The bonus test cell checks these extras (all of its "
+                     f"checks run when you run it: none are hidden); its points come on top of the others.\n")
         cells += [
             _cell("markdown", f"{name}_task", task, locked=True),
             _cell("code", f"{name}_code", source.rstrip("\n") + "\n", solution=True),
-            _cell("code", f"{name}_tests", _test_cell_source(stage, name, points[name]), locked=True,
-                  points=points[name]),
         ]
+        if name in points:
+            cells.append(_cell("code", f"{name}_tests", _test_cell_source(stage, name, points[name]), locked=True,
+                               points=points[name]))
+        if name in bonus_points:
+            cells.append(_cell("code", f"{name}_bonus_tests", _bonus_cell_source(stage, name, bonus_points[name]),
+                               locked=True, points=bonus_points[name]))
     for cell in cells:  # no trailing newline on a cell's last line, as Jupyter saves it
         if cell["source"]:
             cell["source"][-1] = cell["source"][-1].rstrip("\n")
@@ -295,14 +346,42 @@ def notebook_path(stage: "Stage | str", course_dir: Path = COURSE_DIR) -> Path:
     return course_dir / "source" / stage.folder / f"{stage.folder}.ipynb"
 
 
+def _stage_points(stage: Stage) -> tuple[dict[str, int], dict[str, int]]:
+    """(POINTS, BONUS_POINTS) of `stage`, checked against its functions and checks.
+
+    Raises:
+        NotebookSourceError: a function with core checks missing from POINTS (or the order differs),
+            bonus points for a function without bonus checks, or the other way round.
+    """
+    points, bonus_points = POINTS[stage.folder], BONUS_POINTS.get(stage.folder, {})
+    core = [f for f in stage.functions if checks_for(stage, f, bonus=False)]
+    extra = [f for f in stage.functions if checks_for(stage, f, bonus=True)]
+    if list(points) != core:
+        raise NotebookSourceError(f"grading/build/notebooks.py: POINTS[{stage.folder!r}] lists {list(points)}, "
+                                  f"but the stage's functions with core checks are {core}")
+    if list(bonus_points) != extra:
+        raise NotebookSourceError(f"grading/build/notebooks.py: BONUS_POINTS[{stage.folder!r}] lists "
+                                  f"{list(bonus_points)}, but the stage's functions with bonus checks are {extra}")
+    for function in stage.functions:  # the student edition runs every visible check of a function in one cell
+        kinds = {check.bonus for check in checks_for(stage, function) if check.visible}
+        if len(kinds) > 1:
+            raise NotebookSourceError(f"{stage.label}, {function}(): visible checks both core and bonus: the "
+                                      "student edition cannot tell the test cell from the bonus cell")
+    return points, bonus_points
+
+
 # ------------------------------------------------------------------ the points table
 def points_table() -> str:
-    """The markdown points table of the course (one row per function, a total per stage)."""
-    rows = ["| assignment | function | points |", "| --- | --- | ---: |"]
+    """The markdown points table of the course (one row per function and part, totals per stage)."""
+    rows = ["| assignment | function | points | bonus points |", "| --- | --- | ---: | ---: |"]
     for stage in STAGES:
-        for name, value in POINTS[stage.folder].items():
-            rows.append(f"| `{stage.folder}` | `{name}` | {value} |")
-        rows.append(f"| `{stage.folder}` | **total** | **{sum(POINTS[stage.folder].values())}** |")
+        points, bonus_points = _stage_points(stage)
+        for name in stage.functions:
+            core = str(points[name]) if name in points else "-"
+            extra = str(bonus_points[name]) if name in bonus_points else "-"
+            rows.append(f"| `{stage.folder}` | `{name}` | {core} | {extra} |")
+        bonus_total = f"**{sum(bonus_points.values())}**" if bonus_points else "-"
+        rows.append(f"| `{stage.folder}` | **total** | **{sum(points.values())}** | {bonus_total} |")
     return "\n".join(rows) + "\n"
 
 

@@ -5,7 +5,9 @@ what was called) and fails with a GradingError whose hint names the likely cause
 (recorded as the error's `.mistake` when a recogniser matched):
 `wrong_answers` lists (recogniser, hint) pairs, where a recogniser is either an
 array the typical mistake would have produced or a predicate on the returned
-array; the first one that matches gives the hint.
+array; the first one that matches gives the hint. When none matches,
+`general_mistake` tries the mistakes any result can have: the right values times
+a constant k (a scale or a sign), or a square result transposed.
 """
 
 from collections.abc import Callable, Sequence
@@ -97,12 +99,73 @@ def recognise(got: np.ndarray, wrong_answers: WrongAnswers, *, loose: bool = Fal
     return None
 
 
+def factor_text(k: float) -> str:
+    """A factor as a learner reads it: 14000, 2.5, 0.001 (integers without decimals)."""
+    if abs(k - round(k)) <= 1e-6 * max(1.0, abs(k)):
+        return f"{round(k):d}"
+    return f"{k:.4g}"
+
+
+def times(k: float) -> str:
+    """'14000 times too small', '3 times too large' for a positive factor k != 1."""
+    if k > 1:
+        return f"{factor_text(k)} times too large"
+    return f"{factor_text(1 / k)} times too small"
+
+
+def scale_factor(got: np.ndarray, expected: np.ndarray, *, loose: bool = False) -> float | None:
+    """k when `got` is k * expected for one constant k (least squares), with k neither 1 nor 0; else None."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    if got.shape != expected.shape or not np.all(np.isfinite(got)) or not np.all(np.isfinite(expected)):
+        return None
+    norm = float(np.sum(expected * expected))
+    if norm == 0.0:
+        return None
+    k = float(np.sum(got * expected)) / norm
+    if k == 0.0 or np.isclose(k, 1.0, rtol=1e-4, atol=0.0) or not close(got, k * expected, loose=loose):
+        return None
+    return k
+
+
+#: how a factor k on a result is explained: k -> hint (see general_mistake)
+ScaleExplainer = Callable[[float], str]
+
+
+def general_mistake(got: np.ndarray, expected: np.ndarray, what: str = "the result", *,
+                    explain_scale: ScaleExplainer | None = None, loose: bool = False) -> str | None:
+    """The hint for mistakes any array result can have, or None: the right values times a constant
+    (a wrong sign, a wrong scale or both) or, for a square result, the right values transposed.
+
+    `explain_scale(k)` words the hint for a factor k (default: "k times too small/large").
+    Never fires on a result close to `expected`.
+    """
+    got, expected = np.asarray(got), np.asarray(expected)
+    if got.shape != expected.shape or close(got, expected, loose=loose):
+        return None
+    if (got.ndim == 2 and got.shape[0] == got.shape[1] > 1 and close(got, expected.T, loose=loose)):
+        return (f"{what} is transposed: its rows and columns are swapped (it is square, so its shape "
+                f"looks right)")
+    if not np.issubdtype(expected.dtype, np.floating):
+        return None  # labels, counts, indices: a factor on them means nothing
+    k = scale_factor(got, expected, loose=loose)
+    if k is None:
+        return None
+    if explain_scale is not None:
+        return explain_scale(k)
+    if np.isclose(k, -1.0, rtol=1e-4):
+        return f"{what} has the wrong sign: every entry is minus the right one"
+    sign = "has the wrong sign and is " if k < 0 else "is "
+    return f"{what} {sign}{times(abs(k))}: every entry is off by the same factor {factor_text(k)}"
+
+
 def expect_close(fn: LearnerFunction, got: Any, expected: np.ndarray, *, what: str = "the result",
                  wrong_answers: WrongAnswers = (), hint: str | None = None, loose: bool = False,
-                 wrong_shapes: dict[tuple[int, ...], str] | None = None) -> np.ndarray:
+                 wrong_shapes: dict[tuple[int, ...], str] | None = None,
+                 explain_scale: ScaleExplainer | None = None) -> np.ndarray:
     """Fail unless `got` is an array of expected's shape with equal values (up to rounding).
 
-    On failure the hint is the first matching wrong answer's, else `hint`.
+    On failure the hint is the first matching wrong answer's, else the general mistake's
+    (see general_mistake; `explain_scale` words a constant factor), else `hint`.
     Returns `got` as an array.
     """
     __tracebackhide__ = True
@@ -117,8 +180,9 @@ def expect_close(fn: LearnerFunction, got: Any, expected: np.ndarray, *, what: s
                 mistake=recognise(array, wrong_answers, loose=loose),
                 hint=hint or "a value overflowed: look for np.exp of a large number or a division by zero")
     if not close(array, expected, loose=loose):
-        fn.fail(f"{what} has the wrong values.", returned=array, expected=expected,
-                mistake=recognise(array, wrong_answers, loose=loose), hint=hint)
+        mistake = (recognise(array, wrong_answers, loose=loose)
+                   or general_mistake(array, expected, what, explain_scale=explain_scale, loose=loose))
+        fn.fail(f"{what} has the wrong values.", returned=array, expected=expected, mistake=mistake, hint=hint)
     return array
 
 

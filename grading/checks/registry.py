@@ -15,6 +15,12 @@ GradingError (through the helpers in grading.checks.expect) when it finds a prob
 Visible checks are a few small readable cases meant to be shown to students (the
 notebooks show them); hidden ones try other seeds, shapes and extreme values and
 hunt for the typical mistakes. Checks run in the order they are registered.
+
+A check registered with `bonus=True` grades an optional extra (stage 05's
+learning-rate schedule, atomic save, plot, ...): it is reported on its own and
+never keeps a stage from being done. `run_checks(..., bonus=False)` runs a
+function's core checks, `bonus=True` its bonus checks (each part stops at its own
+first failure), and the default both, in order.
 """
 
 import importlib
@@ -41,10 +47,13 @@ class Check:
     """One registered check.
 
     Attributes:
-        stage: "01".."05".   function: the learner's function it grades.
+        stage: "01".."06".   function: the learner's function it grades.
         name: the check's name (its Python name).   visible: shown to students?
         description: the first line of its docstring.   run: the check itself.
         strict_warnings: a NumPy warning during the check is a failure (the contract says so).
+        replay: for a visible check, how the student edition compares a student's outcome with the
+            reference's (rules in grading/student_edition/rules.py, e.g. "keeps_inputs + returns").
+        bonus: grades an optional extra, which does not count towards the stage being done.
     """
 
     stage: str
@@ -54,6 +63,8 @@ class Check:
     description: str
     run: CheckFunction
     strict_warnings: bool = False
+    replay: str | None = None
+    bonus: bool = False
 
 
 _REGISTRY: dict[str, dict[str, list[Check]]] = {}
@@ -63,6 +74,7 @@ _CHECK_MODULES = {
     "03": "grading.checks.stage03_backprop",
     "04": "grading.checks.stage04_gradient_descent",
     "05": "grading.checks.stage05_train_mnist",
+    "06": "grading.checks.stage06_gradient_check",
 }
 
 
@@ -70,14 +82,16 @@ def checker(stage_key: str) -> Callable[..., Callable[[CheckFunction], CheckFunc
     """A decorator factory registering checks for one stage (see the module docstring)."""
     stage = get_stage(stage_key)
 
-    def check(function: str, *, visible: bool = False,
-              strict_warnings: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+    def check(function: str, *, visible: bool = False, strict_warnings: bool = False,
+              replay: str | None = None, bonus: bool = False) -> Callable[[CheckFunction], CheckFunction]:
         if function not in stage.functions:
             raise ValueError(f"{function!r} is not a function of {stage.label}")
+        if replay is not None and not visible:
+            raise ValueError("replay= is for visible checks (the student edition replays only those)")
 
         def register(run: CheckFunction) -> CheckFunction:
             doc = (run.__doc__ or run.__name__).strip().splitlines()[0]
-            entry = Check(stage.number, function, run.__name__, visible, doc, run, strict_warnings)
+            entry = Check(stage.number, function, run.__name__, visible, doc, run, strict_warnings, replay, bonus)
             checks = _REGISTRY.setdefault(stage.number, {}).setdefault(function, [])
             if any(c.name == entry.name for c in checks):
                 raise ValueError(f"two checks named {entry.name!r} for {function}()")
@@ -93,14 +107,16 @@ def _load_stage_checks(number: str) -> None:
     importlib.import_module(_CHECK_MODULES[number])
 
 
-def checks_for(stage: Any, function: str) -> list[Check]:
-    """The checks of one learner function, in order."""
+def checks_for(stage: Any, function: str, *, bonus: bool | None = None) -> list[Check]:
+    """The checks of one learner function, in order: all of them, or only the core ones
+    (bonus=False) or only the bonus ones (bonus=True)."""
     stage = get_stage(stage)
     if function not in stage.functions:
         raise KeyError(f"{function!r} is not a function of {stage.label}: "
                        f"it has {', '.join(stage.functions)}")
     _load_stage_checks(stage.number)
-    return list(_REGISTRY.get(stage.number, {}).get(function, []))
+    checks = _REGISTRY.get(stage.number, {}).get(function, [])
+    return [check for check in checks if bonus is None or check.bonus == bonus]
 
 
 def list_checks() -> dict[str, dict[str, list[Check]]]:
@@ -138,7 +154,7 @@ def as_program(stage: Any, learner: "LearnerProgram | ModuleType | str | Path") 
 
 
 def run_checks(stage: Any, function: str, learner: "LearnerProgram | ModuleType | str | Path", *,
-               visible_only: bool = False, hidden_only: bool = False) -> list[str]:
+               visible_only: bool = False, hidden_only: bool = False, bonus: bool | None = None) -> list[str]:
     """Run the checks of the learner's `function` of `stage`, in order, stopping at the first failure.
 
     Args:
@@ -147,6 +163,8 @@ def run_checks(stage: Any, function: str, learner: "LearnerProgram | ModuleType 
         learner: the LearnerProgram holding the learner's function (or the path of their file).
         visible_only: run only the checks meant to be shown to students.
         hidden_only: run only the others.
+        bonus: None for every check; False for the core checks only (what "done" means);
+            True for the bonus checks only (the optional extras).
 
     Returns:
         The names of the checks that ran (all passed).
@@ -157,7 +175,7 @@ def run_checks(stage: Any, function: str, learner: "LearnerProgram | ModuleType 
     """
     __tracebackhide__ = True
     stage = get_stage(stage)
-    checks = checks_for(stage, function)
+    checks = checks_for(stage, function, bonus=bonus)
     program = as_program(stage, learner)
     passed = []
     with program.worker(function) as worker:

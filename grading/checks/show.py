@@ -10,11 +10,11 @@ def show(value: object, *, indent: int = 0) -> str:
     """A short readable text for `value` (multi-line arrays are indented by `indent`)."""
     if isinstance(value, np.ndarray):
         if value.ndim == 2 and value.shape[1] == 1 and 4 < value.shape[0] <= MAX_PRINTED_ENTRIES:
-            with np.printoptions(precision=4, suppress=True, linewidth=100):
+            with np.printoptions(**_print_options(value)):
                 row = np.array2string(value[:, 0], separator=" ")
             return f"{row} as a column  (shape {value.shape}, {value.dtype})"
         if value.size <= MAX_PRINTED_ENTRIES and value.ndim <= 2:
-            with np.printoptions(precision=4, suppress=True, linewidth=100, threshold=MAX_PRINTED_ENTRIES):
+            with np.printoptions(**_print_options(value), threshold=MAX_PRINTED_ENTRIES):
                 text = np.array2string(value, separator=" ")
             text = text.replace("\n", "\n" + " " * indent)
             return f"{text}  (shape {value.shape}, {value.dtype})"
@@ -29,6 +29,17 @@ def show(value: object, *, indent: int = 0) -> str:
         return f"a {type(value).__name__} of {len(value)} items"
     text = repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _print_options(value: np.ndarray) -> dict:
+    """4 decimals; scientific notation when every non-zero entry would print as 0 at 4 decimals."""
+    options = {"precision": 4, "suppress": True, "linewidth": 100}
+    if np.issubdtype(value.dtype, np.floating) and value.size:
+        magnitudes = np.abs(value[np.isfinite(value)])
+        nonzero = magnitudes[magnitudes > 0]
+        if nonzero.size and nonzero.max() < 5e-5:
+            options.update(precision=3, suppress=False, floatmode="maxprec")
+    return options
 
 
 def short(value: object) -> str:

@@ -36,14 +36,14 @@ def _relu_mistakes(Z: np.ndarray):
     ]
 
 
-@check("relu", visible=True)
+@check("relu", visible=True, replay="returns")
 def negatives_become_zero(relu: LearnerFunction) -> None:
     """relu keeps positive entries and turns negative ones into 0."""
     Z = SMALL_Z.copy()
     expect_close(relu, relu(Z), ref.relu(SMALL_Z), wrong_answers=_relu_mistakes(SMALL_Z))
 
 
-@check("relu", visible=True)
+@check("relu", visible=True, replay="keeps_inputs")
 def relu_leaves_input_unchanged(relu: LearnerFunction) -> None:
     """relu returns a new array and leaves its input Z as it was."""
     Z = SMALL_Z.copy()
@@ -82,10 +82,10 @@ def _expect_deriv(relu_deriv: LearnerFunction, Z: np.ndarray) -> None:
             hint = "that is relu(Z) itself, not its derivative: 1 where Z > 0, 0 elsewhere"
         elif not at_zero_ok:
             hint = "at Z == 0 the derivative must be 0 or 1 (we use 0, like the original notebook)"
-        relu_deriv.fail("the result has the wrong values.", returned=got, expected=expected, hint=hint)
+        relu_deriv.fail("the result has the wrong values.", returned=got, expected=expected, mistake=hint)
 
 
-@check("relu_deriv", visible=True)
+@check("relu_deriv", visible=True, replay="keeps_inputs + kink")
 def slope_is_one_for_positive_inputs(relu_deriv: LearnerFunction) -> None:
     """relu_deriv is 1 where Z > 0 and 0 where Z < 0 (booleans are fine)."""
     _expect_deriv(relu_deriv, SMALL_Z.copy())
@@ -99,11 +99,27 @@ def relu_deriv_matches_reference(relu_deriv: LearnerFunction) -> None:
 
 
 # ------------------------------------------------------------------- softmax
+def softmax_shifted_by_global_max(Z: np.ndarray) -> np.ndarray:
+    """softmax computed with the largest entry of the whole matrix as the shift (a common mistake)."""
+    with np.errstate(all="ignore"):
+        exps = np.exp(Z - np.max(Z))
+        return exps / exps.sum(axis=0, keepdims=True)
+
+
+def _global_max_hint(Z: np.ndarray) -> str:
+    gaps = np.max(Z) - Z.max(axis=0)
+    column = int(np.argmax(gaps))
+    return (f"you shifted by the largest entry of the whole matrix ({np.max(Z):g}): the column Z[:, {column}] lies "
+            f"{gaps[column]:g} below it, so its exp() values underflow to 0 (a column of zeros then gives "
+            f"0/0 = NaN); subtract each column's own maximum, Z - Z.max(axis=0, keepdims=True)")
+
+
 def _softmax_mistakes(Z: np.ndarray):
     def columns_sum_to_one(got: np.ndarray) -> bool:
         return bool(np.allclose(got.sum(axis=0), 1.0))
 
     return [
+        (softmax_shifted_by_global_max(Z), _global_max_hint(Z)),
         (lambda got: bool(np.isnan(got).any()), "NaN: exp() overflowed - subtract each column's "
                                                 "maximum from Z before np.exp"),
         (lambda got: not columns_sum_to_one(got) and bool(np.allclose(got.sum(axis=1), 1.0)),
@@ -121,13 +137,13 @@ def _expect_softmax(softmax: LearnerFunction, Z: np.ndarray) -> np.ndarray:
     return expect_close(softmax, got, ref.softmax(original), wrong_answers=_softmax_mistakes(original))
 
 
-@check("softmax", visible=True)
+@check("softmax", visible=True, replay="keeps_inputs + returns")
 def small_example(softmax: LearnerFunction) -> None:
     """softmax of a small (3, 2) batch: each column turned into probabilities."""
     _expect_softmax(softmax, np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]]))
 
 
-@check("softmax", visible=True)
+@check("softmax", visible=True, replay="columns_sum_to_one(atol=1e-6)")
 def columns_sum_to_one(softmax: LearnerFunction) -> None:
     """every column of softmax(Z) sums to 1 and every entry lies in [0, 1]."""
     Z = np.array([[1.0, -1.0, 0.5, 2.0], [0.0, 2.0, 0.5, 2.0], [-1.0, 0.0, 3.0, 2.0]])
@@ -142,12 +158,12 @@ def columns_sum_to_one(softmax: LearnerFunction) -> None:
         elif np.isclose(got.sum(), 1.0, atol=1e-6):
             hint = ("the whole matrix sums to 1: divide each column by its own sum "
                     "(exps.sum(axis=0, keepdims=True)), not by the grand total")
-        softmax.fail(f"the columns sum to {np.round(sums, 4)}, not 1.", returned=got, hint=hint)
+        softmax.fail(f"the columns sum to {np.round(sums, 4)}, not 1.", returned=got, mistake=hint)
     if (got < 0).any() or (got > 1).any():
         softmax.fail("some entries are outside [0, 1].", returned=got)
 
 
-@check("softmax", visible=True)
+@check("softmax", visible=True, replay="invariant")
 def unchanged_by_adding_a_constant(softmax: LearnerFunction) -> None:
     """adding the same number to a column of logits does not change its probabilities."""
     Z = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
@@ -155,6 +171,16 @@ def unchanged_by_adding_a_constant(softmax: LearnerFunction) -> None:
     shifted = Z + np.array([[5.0, -3.0]])
     expect_close(softmax, softmax(shifted.copy()), base, what="softmax(Z + c)",
                  hint="softmax(Z + c) must equal softmax(Z) for a constant c added to a column")
+
+
+#: two columns 745 apart: shifting by the whole matrix's maximum makes the second column's exps underflow
+FAR_APART_Z = np.array([[45.0, -700.0], [44.0, -701.0], [43.0, -702.0]])
+
+
+@check("softmax")
+def columns_far_apart(softmax: LearnerFunction) -> None:
+    """a column whose logits lie 745 below another column's still gets its exact probabilities."""
+    _expect_softmax(softmax, FAR_APART_Z.copy())
 
 
 @check("softmax", strict_warnings=True)

@@ -40,30 +40,30 @@ def _expect_param_shapes(init_params: LearnerFunction, params: list[np.ndarray],
                              hint="draw the values with rng.uniform or rng.normal, which give float64")
 
 
-@check("init_params", visible=True)
+@check("init_params", visible=True, replay="shapes(floats=True)")
 def default_shapes(init_params: LearnerFunction) -> None:
     """init_params() gives W1 (10, 784), b1 (10, 1), W2 (10, 10), b2 (10, 1)."""
     _expect_param_shapes(init_params, _params(init_params), 784, 10, 10)
 
 
-@check("init_params", visible=True)
+@check("init_params", visible=True, replay="shapes(floats=True)")
 def shapes_follow_the_arguments(init_params: LearnerFunction) -> None:
     """init_params(5, 4, 3) gives W1 (4, 5), b1 (4, 1), W2 (3, 4), b2 (3, 1)."""
     _expect_param_shapes(init_params, _params(init_params, 5, 4, 3, seed=0), 5, 4, 3)
 
 
-@check("init_params", visible=True)
+@check("init_params", visible=True, replay="seeded(differ=[0, 2])")
 def same_seed_same_parameters(init_params: LearnerFunction) -> None:
     """the same seed gives the same parameters, another seed different ones."""
     first = _params(init_params, 6, 5, 10, seed=7)
     again = _params(init_params, 6, 5, 10, seed=7)
-    other = _params(init_params, 6, 5, 10, seed=8)
     hint = "make a generator from the seed, rng = np.random.default_rng(seed), and draw everything from rng"
     for name, a, b in zip(PARAMS, first, again):
         if not np.array_equal(a, b):
-            init_params.fail(f"two calls with seed=7 gave different {name}.", hint=hint)
+            init_params.fail(f"two calls with seed=7 gave different {name}.", mistake=hint)
+    other = _params(init_params, 6, 5, 10, seed=8)
     if all(np.array_equal(a, b) for a, b in zip(first[::2], other[::2])):
-        init_params.fail("seed=7 and seed=8 gave the same weights.", hint=hint)
+        init_params.fail("seed=7 and seed=8 gave the same weights.", mistake=hint)
 
 
 def _expect_spread(init_params: LearnerFunction, name: str, values: np.ndarray, std: float,
@@ -73,30 +73,63 @@ def _expect_spread(init_params: LearnerFunction, name: str, values: np.ndarray, 
                          f"{values.std():.4f}; expected mean 0 and standard deviation {std:.4f}.", hint=hint)
 
 
+def init_is_ignored(init_params: LearnerFunction, args: tuple, seed: int) -> bool:
+    """Whether init="uniform" and init="he" give the very same parameters for the same seed."""
+    uniform = _params(init_params, *args, seed=seed, init="uniform")
+    again = _params(init_params, *args, seed=seed, init="uniform")
+    he = _params(init_params, *args, seed=seed, init="he")
+    seeded = all(np.array_equal(a, b) for a, b in zip(uniform, again))  # else equal draws cannot be told
+    return seeded and all(np.array_equal(a, b) for a, b in zip(uniform, he))
+
+
+def _fail_scheme(init_params: LearnerFunction, problem: str, hint: str, *, args: tuple, seed: int,
+                 call: str, recognised: bool = False) -> None:
+    """Fail with `problem`; when the init argument makes no difference, say so instead of `hint`
+    (a recognised mistake when `recognised`, else general advice)."""
+    __tracebackhide__ = True
+    if init_is_ignored(init_params, args, seed):
+        init_params.fail(problem, call=call,
+                         mistake='init="uniform" and init="he" gave the very same parameters: the init argument '
+                                 'is ignored. Draw every weight and bias from uniform(-0.5, 0.5) when init == '
+                                 '"uniform" (the default), and He weights with zero biases when init == "he"')
+    init_params.fail(problem, call=call, mistake=hint if recognised else None, hint=hint)
+
+
 @check("init_params")
 def uniform_scheme(init_params: LearnerFunction) -> None:
     """init="uniform" (the default) draws every weight and bias from uniform(-0.5, 0.5)."""
     params = _params(init_params, 784, 10, 10, seed=1)
+    call = init_params.last_call
     hint = "draw every weight AND bias from uniform(-0.5, 0.5), e.g. rng.uniform(-0.5, 0.5, size=(10, 784))"
+    scheme = {"args": (784, 10, 10), "seed": 1, "call": call}
     for name, value in zip(PARAMS, params):
         if value.min() < -0.5 or value.max() > 0.5:
-            init_params.fail(f"{name} has values from {value.min():.3f} to {value.max():.3f}, "
-                             f"outside [-0.5, 0.5].", hint=hint)
+            _fail_scheme(init_params, f"{name} has values from {value.min():.3f} to {value.max():.3f}, "
+                                      f"outside [-0.5, 0.5].", hint, **scheme)
         if np.unique(value).size < value.size // 2:
-            init_params.fail(f"{name} has many equal values: every entry should be drawn at random.",
-                             hint=hint)
-    _expect_spread(init_params, "W1", params[0], 1 / np.sqrt(12), "uniform", hint)
+            _fail_scheme(init_params, f"{name} has many equal values: every entry should be drawn at random.",
+                         hint, **scheme)
+    W1 = params[0]
+    std = 1 / np.sqrt(12)
+    if abs(W1.mean()) > 0.1 * std + 3 * std / np.sqrt(W1.size) or not 0.85 * std < W1.std() < 1.15 * std:
+        _fail_scheme(init_params, f"W1 (uniform) has mean {W1.mean():.4f} and standard deviation {W1.std():.4f}; "
+                                  f"expected mean 0 and standard deviation {std:.4f}.", hint, **scheme)
 
 
 @check("init_params")
 def he_scheme(init_params: LearnerFunction) -> None:
     """init="he" draws weights from normal(0, sqrt(2 / fan_in)) and starts biases at 0."""
-    W1, b1, W2, b2 = _params(init_params, 784, 50, 10, seed=2, init="he")
+    params = _params(init_params, 784, 50, 10, seed=2, init="he")
+    W1, b1, W2, b2 = params
+    call = init_params.last_call
     hint = ("He initialisation: W from normal(0, sqrt(2 / fan_in)), where fan_in is n_in for W1 and "
             "n_hidden for W2; biases np.zeros")
     for name, value in (("b1", b1), ("b2", b2)):
         if np.any(value != 0):
-            init_params.fail(f"with init=\"he\", {name} should start at 0.", hint=hint)
+            _fail_scheme(init_params, f"with init=\"he\", {name} should start at 0.",
+                         "with He initialisation the biases start at 0: b1 = np.zeros((n_hidden, 1)), "
+                         "b2 = np.zeros((n_out, 1)); only the weights are drawn at random",
+                         args=(784, 50, 10), seed=2, call=call, recognised=True)
     _expect_spread(init_params, "W1", W1, np.sqrt(2 / 784), "he", hint)
     _expect_spread(init_params, "W2", W2, np.sqrt(2 / 50), "he", hint)
 
@@ -137,13 +170,13 @@ def _expect_forward(forward_prop: LearnerFunction, b) -> None:
                           "A2 = softmax(Z2) (@ for matrix products)")
 
 
-@check("forward_prop", visible=True)
+@check("forward_prop", visible=True, replay="keeps_inputs + returns")
 def small_network(forward_prop: LearnerFunction) -> None:
     """a 3-2-3 network on 2 examples: Z1, A1, Z2, A2 match the equations."""
     _expect_forward(forward_prop, rounded_batch(13))
 
 
-@check("forward_prop", visible=True)
+@check("forward_prop", visible=True, replay="shapes")
 def mnist_shapes(forward_prop: LearnerFunction) -> None:
     """a 784-10-10 network on 5 images: the four results have shape (10, 5)."""
     W1, b1, W2, b2 = ref.init_params(784, 10, 10, seed=0)

@@ -6,7 +6,7 @@ from solutions import activations as ref_act
 from solutions import backprop as ref
 from solutions import forward as ref_forward
 
-from .expect import as_array, as_float, as_tuple, expect_close, expect_shape, unchanged
+from .expect import as_array, as_float, as_tuple, close, expect_close, expect_shape, factor_text, times, unchanged
 from .fixtures import Batch, batch
 from ..running.learner_function import LearnerFunction
 from .registry import checker
@@ -18,31 +18,46 @@ BACKPROP_INPUTS = ("Z1", "A1", "Z2", "A2", "W1", "W2", "X", "Y")
 
 
 # ------------------------------------------------------------------- one_hot
+def one_hot_mistakes(Y: np.ndarray, num_classes: int = 10) -> list[tuple[np.ndarray, str]]:
+    """(wrong result, hint) for the typical one_hot mistakes, told apart by their VALUES.
+
+    A (Y.max() + 1)-row result can be square, and then its shape cannot say whether it
+    is also transposed: only comparing it with both orientations can.
+    """
+    right = ref.one_hot(Y, num_classes)
+    top = int(np.max(Y)) + 1
+    by_max = ref.one_hot(Y, top)
+    rows = (f"the number of rows must be num_classes ({num_classes}) whatever labels are present, not "
+            f"Y.max() + 1 ({top} here)")
+    mistakes = [(right.T, f"the result is transposed: one COLUMN per example, so shape ({num_classes}, m) - "
+                          f"e.g. build it as (m, {num_classes}) and return .T")]
+    if top != num_classes:
+        if close(by_max, by_max.T):  # square and symmetric: the orientation cannot be seen
+            mistakes.append((by_max, rows))
+        else:
+            mistakes.append((by_max, f"{rows}; the orientation, one column per example, is right"))
+            mistakes.append((by_max.T, f"{rows}, and the result is transposed: one COLUMN per example"))
+    return mistakes
+
+
 def _expect_one_hot(one_hot: LearnerFunction, Y: np.ndarray, **kwargs) -> np.ndarray:
     num_classes = kwargs.get("num_classes", 10)
     original = Y.copy()
     got = as_array(one_hot, one_hot(Y, **kwargs))
     unchanged(one_hot, {"Y": original}, {"Y": Y})
-    m = Y.size
-    top = int(Y.max()) + 1
-    wrong_shapes = {(m, num_classes): f"the result is transposed: one COLUMN per example, so shape "
-                                      f"({num_classes}, m) - e.g. build it as (m, {num_classes}) and return .T",
-                    (top, m): f"the number of rows must be num_classes ({num_classes}) whatever labels are "
-                              f"present, not Y.max() + 1"}
-    if (m, top) != (m, num_classes):
-        wrong_shapes[(m, top)] = wrong_shapes[(top, m)] + ", and the result must be transposed"
-    return expect_close(one_hot, got, ref.one_hot(original, num_classes), wrong_shapes=wrong_shapes,
+    return expect_close(one_hot, got, ref.one_hot(original, num_classes),
+                        wrong_answers=one_hot_mistakes(original, num_classes),
                         hint=f"one_hot(Y)[k, j] is 1 when Y[j] == k: put the 1 of example j in row Y[j] "
                              f"of column j")
 
 
-@check("one_hot", visible=True)
+@check("one_hot", visible=True, replay="keeps_inputs + returns")
 def small_example(one_hot: LearnerFunction) -> None:
-    """one_hot([0, 2, 1]) is (10, 3): column j has a single 1, in row Y[j]."""
-    _expect_one_hot(one_hot, np.array([0, 2, 1]))
+    """one_hot([2, 0, 1]) is (10, 3): column j has a single 1, in row Y[j]."""
+    _expect_one_hot(one_hot, np.array([2, 0, 1]))
 
 
-@check("one_hot", visible=True)
+@check("one_hot", visible=True, replay="keeps_inputs + returns")
 def columns_sum_to_one(one_hot: LearnerFunction) -> None:
     """a batch holding only 3s still gives 10 rows, and every column sums to 1."""
     got = _expect_one_hot(one_hot, np.array([3, 3, 3, 3]))
@@ -67,6 +82,26 @@ def _probabilities(seed: int, m: int, *, dtype: type = np.float64) -> tuple[np.n
     return A2, rng.integers(0, 10, size=m)
 
 
+def loss_factor_mistake(got: float, expected: float, m: int) -> str | None:
+    """The hint when the loss is the right one times -1, m, -m or 1/m (a sign and/or the mean), else None."""
+    if expected == 0 or not np.isfinite(got) or np.isclose(got, expected, rtol=1e-4, atol=1e-6):
+        return None
+    k = got / expected
+    causes = []
+    if k < 0:
+        causes.append("the minus sign is missing")
+    size = abs(k)
+    if m > 1 and np.isclose(size, m, rtol=1e-4):
+        causes.append(f"it is the SUM over the {m} examples, not the mean")
+    elif m > 1 and np.isclose(size, 1 / m, rtol=1e-4):
+        causes.append(f"it is divided by m = {m} twice (np.mean already divides by m)")
+    elif not np.isclose(size, 1.0, rtol=1e-4):
+        return None
+    if not causes:
+        return None
+    return " and ".join(causes) + ": L = -(1/m) sum_j log A2[Y[j], j], which is >= 0"
+
+
 def _expect_loss(cross_entropy: LearnerFunction, A2: np.ndarray, Y: np.ndarray) -> float:
     originals = {"A2": A2.copy(), "Y": Y.copy()}
     got = as_float(cross_entropy, cross_entropy(A2, Y), "the loss")
@@ -86,14 +121,15 @@ def _expect_loss(cross_entropy: LearnerFunction, A2: np.ndarray, Y: np.ndarray) 
                 (-np.mean(np.log10(picked)), "use the natural logarithm np.log, not np.log10"),
                 (-np.mean(picked), "take the log of the probabilities: -(1/m) sum log A2[Y[j], j]"),
             ]
-        hint = next((text for value, text in recognised if np.isclose(got, value, rtol=1e-4, atol=1e-6)),
-                    "L = -(1/m) sum_j log A2[Y[j], j]: the mean over examples of minus the log "
-                    "probability given to the true label")
-        cross_entropy.fail("the loss has the wrong value.", returned=got, expected=expected, hint=hint)
+        mistake = next((text for value, text in recognised if np.isclose(got, value, rtol=1e-4, atol=1e-6)),
+                       None) or loss_factor_mistake(got, expected, m)
+        cross_entropy.fail("the loss has the wrong value.", returned=got, expected=expected, mistake=mistake,
+                           hint="L = -(1/m) sum_j log A2[Y[j], j]: the mean over examples of minus the log "
+                                "probability given to the true label")
     return got
 
 
-@check("cross_entropy", visible=True)
+@check("cross_entropy", visible=True, replay="keeps_inputs + returns(rtol=1e-4, atol=1e-6)")
 def small_example(cross_entropy: LearnerFunction) -> None:
     """the mean of -log(probability of the true label) over 2 examples."""
     A2 = np.full((10, 2), 0.05)
@@ -102,7 +138,7 @@ def small_example(cross_entropy: LearnerFunction) -> None:
     _expect_loss(cross_entropy, A2, np.array([0, 3]))
 
 
-@check("cross_entropy", visible=True)
+@check("cross_entropy", visible=True, replay="returns(rtol=0.0, atol=1e-6)")
 def perfect_answers_cost_nothing(cross_entropy: LearnerFunction) -> None:
     """probability (almost) 1 on every true label gives a loss of (almost) 0."""
     Y = np.array([2, 7, 0])
@@ -129,9 +165,10 @@ def zero_probability_is_finite(cross_entropy: LearnerFunction) -> None:
     A2[0, 0] = A2[0, 1] = 1.0  # certain of class 0, but example 0 is a 1
     got = as_float(cross_entropy, cross_entropy(A2, Y), "the loss")
     if not np.isfinite(got) or got < 5:
+        clip = "clip the probabilities before the log: np.log(np.maximum(p, 1e-12))"
         cross_entropy.fail("a confident wrong answer should give a large but finite loss.", returned=got,
-                           expected=ref.cross_entropy(A2, Y),
-                           hint="clip the probabilities before the log: np.log(np.maximum(p, 1e-12))")
+                           expected=ref.cross_entropy(A2, Y), mistake=None if np.isfinite(got) else clip,
+                           hint=clip)
 
 
 # ------------------------------------------------------------- backward_prop
@@ -169,6 +206,20 @@ _HINTS = {
 }
 
 
+def gradient_scale_hint(name: str, k: float, m: int) -> str:
+    """The hint for a gradient `name` that is k times the right one, on a batch of m examples."""
+    sign = f"{name} has the wrong sign (dZ2 = A2 - one_hot(Y)) and " if k < 0 else f"{name} "
+    size = abs(k)
+    if np.isclose(size, 1.0, rtol=1e-4):
+        return f"{name} has the wrong sign: dZ2 = A2 - one_hot(Y), not one_hot(Y) - A2"
+    divisor = m / size
+    if size < 1 and divisor >= 2 and abs(divisor - round(divisor)) < 1e-6 * divisor:
+        return (f"{sign}is {times(size)}: it is divided by {factor_text(divisor)} instead of by m = {m}, the "
+                f"number of examples in this batch; take m from the batch (m = X.shape[1]), not a fixed number")
+    return (f"{sign}is {times(size)}: each gradient carries exactly one factor 1/m, with m = X.shape[1] "
+            f"({m} here) the number of examples in the batch")
+
+
 def _gradient_shape_hints(name: str, shape: tuple[int, ...], m: int) -> dict[tuple[int, ...], str]:
     rows, columns = shape
     hints = {(columns, rows): f"{name} is transposed: a gradient has the shape of its parameter {shape}"}
@@ -203,10 +254,11 @@ def _expect_gradients(backward_prop: LearnerFunction, b: Batch) -> None:
                  if variant[index] is not None]
         expect_close(backward_prop, grads[index], expected[name], what=name, wrong_answers=wrong,
                      wrong_shapes=_gradient_shape_hints(name, expected[name].shape, b.m),
+                     explain_scale=lambda k, name=name: gradient_scale_hint(name, k, b.m),
                      hint="compare with the equations in the README, gradient by gradient")
 
 
-@check("backward_prop", visible=True)
+@check("backward_prop", visible=True, replay="keeps_inputs + returns")
 def small_network(backward_prop: LearnerFunction) -> None:
     """a 4-3-10 network on 3 examples: every gradient has its parameter's shape and the right values."""
     _expect_gradients(backward_prop, batch(20))

@@ -17,6 +17,25 @@ PARAMS = ("W1", "b1", "W2", "b2")
 
 
 # ------------------------------------------------------------- update_params
+def learning_rate_used(before: np.ndarray, after: np.ndarray, grad: np.ndarray) -> float | None:
+    """a when `after` is before - a * grad for one number a (least squares), else None."""
+    before, after, grad = (np.asarray(x, dtype=float) for x in (before, after, grad))
+    if before.shape != after.shape or grad.shape != before.shape or not np.any(grad):
+        return None
+    a = float(np.sum((before - after) * grad) / np.sum(grad * grad))
+    return a if close(after, before - a * grad, loose=True) else None
+
+
+def learning_rate_mistake(name: str, before: np.ndarray, after: np.ndarray, grad: np.ndarray,
+                          alpha: float) -> str | None:
+    """The hint when parameter `name` took a plain gradient step with a learning rate other than alpha."""
+    used = learning_rate_used(before, after, grad)
+    if used is None or np.isclose(used, alpha, rtol=1e-4):
+        return None
+    return (f"it stepped with a learning rate of {used:.4g}, not the alpha it was given ({alpha:g}): use the "
+            f"alpha argument, {name} - alpha * d{name}")
+
+
 def _expect_update(update_params: LearnerFunction, seed: int, alpha: float, **shape) -> None:
     b = batch(seed, **shape)
     params, grads = b.params, b.gradients()
@@ -32,11 +51,14 @@ def _expect_update(update_params: LearnerFunction, seed: int, alpha: float, **sh
                  (before + grad, f"{name} moved uphill by the whole gradient: {name} - alpha * d{name}"),
                  (before - alpha * before, f"{name} was scaled by itself: subtract alpha * d{name}, "
                                            f"the GRADIENT")]
+        rate = learning_rate_mistake(name, before, got, grad, alpha) if np.shape(got) == before.shape else None
+        if rate:
+            wrong.append((lambda _: True, rate))
         expect_close(update_params, got, want, what=f"the new {name}", wrong_answers=wrong,
                      hint=f"{name} <- {name} - alpha * d{name}")
 
 
-@check("update_params", visible=True)
+@check("update_params", visible=True, replay="returns")
 def one_step_downhill(update_params: LearnerFunction) -> None:
     """every parameter P becomes P - alpha * dP (a 4-3-10 network, alpha = 0.1)."""
     _expect_update(update_params, 30, 0.1)
@@ -71,7 +93,7 @@ def _expect_predictions(get_predictions: LearnerFunction, A2: np.ndarray) -> Non
                              returned=got, hint="np.argmax returns integer indices")
 
 
-@check("get_predictions", visible=True)
+@check("get_predictions", visible=True, replay="returns(integers=True)")
 def row_of_largest_probability(get_predictions: LearnerFunction) -> None:
     """the prediction for each column of a (3, 4) A2 is the row of its largest entry."""
     A2 = np.array([[0.1, 0.7, 0.2, 0.3], [0.6, 0.2, 0.2, 0.3], [0.3, 0.1, 0.6, 0.4]])
@@ -93,17 +115,28 @@ def _expect_accuracy(get_accuracy: LearnerFunction, predictions: np.ndarray, Y: 
     expected = ref.get_accuracy(predictions, Y)
     if not np.isclose(got, expected, rtol=1e-9, atol=1e-12):
         count, m = int(np.sum(predictions == Y)), Y.size
-        hint = "accuracy = (number of predictions equal to Y) / m"
-        if np.isclose(got, count) and count != expected:
-            hint = "that is the NUMBER of correct predictions: divide by m to get a fraction"
-        elif np.isclose(got, 100 * expected):
-            hint = "that is a percentage: return a fraction in [0, 1]"
-        elif np.isclose(got, 1 - expected):
-            hint = "that is the error rate: count the predictions EQUAL to Y"
-        get_accuracy.fail("wrong accuracy.", returned=got, expected=expected, hint=hint)
+        get_accuracy.fail("wrong accuracy.", returned=got, expected=expected,
+                          mistake=accuracy_mistake(got, expected, count, m),
+                          hint="accuracy = (number of predictions equal to Y) / m")
 
 
-@check("get_accuracy", visible=True)
+def accuracy_mistake(got: float, expected: float, count: int, m: int) -> str | None:
+    """The hint for a wrong accuracy from `count` right of `m`, when the cause is recognised."""
+    if np.isclose(got, expected, rtol=1e-9, atol=1e-12):
+        return None
+    if np.isclose(got, count) and count != expected:
+        return "that is the NUMBER of correct predictions: divide by m to get a fraction"
+    if np.isclose(got, 100 * expected):
+        return "that is a percentage: return a fraction in [0, 1]"
+    if np.isclose(got, count // m) and count // m != expected:
+        return (f"`//` is floor division: {count} // {m} is {count // m}; divide with / (or take "
+                f"np.mean(predictions == Y))")
+    if np.isclose(got, 1 - expected):
+        return "that is the error rate: count the predictions EQUAL to Y"
+    return None
+
+
+@check("get_accuracy", visible=True, replay="returns(rtol=1e-9, atol=1e-12)")
 def fraction_correct(get_accuracy: LearnerFunction) -> None:
     """4 of 5 predictions right gives 0.8."""
     _expect_accuracy(get_accuracy, np.array([1, 2, 3, 4, 5]), np.array([1, 2, 0, 4, 5]))
@@ -144,32 +177,35 @@ def _expect_training(gradient_descent: LearnerFunction, alpha: float, iterations
     start = ref_forward.init_params(X.shape[0], 10, 10, seed=seed)
     hint = ("each iteration: forward_prop, backward_prop, then update_params with alpha; start from "
             "init_params(X.shape[0], 10, 10, seed=seed). If update_params fails its test, fix it first.")
+    mistake = None
     if all(close(g, s) for g, s in zip(got, start)):
-        hint = ("the parameters are still the starting ones: in every iteration assign the result of "
-                "update_params back (W1, b1, W2, b2 = update_params(...))")
+        mistake = ("the parameters are still the starting ones: in every iteration assign the result of "
+                   "update_params back (W1, b1, W2, b2 = update_params(...))")
     else:
         for other in (0.1, 0.01, 0.05, 0.5, 1.0, 0.001):
             if other != alpha and all(close(g, w) for g, w in zip(got, _reference_run(X, Y, other, iterations, seed))):
-                hint = (f"it trained with a learning rate of {other}, not the alpha it was given "
-                        f"({alpha}): use the alpha argument")
+                mistake = (f"it trained with a learning rate of {other}, not the alpha it was given "
+                           f"({alpha}): use the alpha argument")
                 break
         else:
             for count in (1, 10, 50, 100, 200, 500, 1000):
                 if count != iterations and all(close(g, w) for g, w in zip(got, _reference_run(X, Y, alpha, count, seed))):
-                    hint = (f"it took {count} steps, not the {iterations} it was asked for: loop "
-                            f"`for i in range(iterations)`")
+                    steps = "1 step" if count == 1 else f"{count} steps"
+                    mistake = (f"it took {steps}, not the {iterations} it was asked for: loop "
+                               f"`for i in range(iterations)`")
                     break
     names = ", ".join(name for name, g, w in zip(PARAMS, got, expected) if not close(g, w))
-    gradient_descent.fail(f"after training, {names} differ from the reference solution's.", hint=hint)
+    gradient_descent.fail(f"after training, {names} differ from the reference solution's.", mistake=mistake,
+                          hint=hint)
 
 
-@check("gradient_descent", visible=True)
+@check("gradient_descent", visible=True, replay="returns")
 def zero_iterations_return_the_start(gradient_descent: LearnerFunction) -> None:
     """with iterations=0 it returns init_params(X.shape[0], 10, 10, seed=seed) unchanged."""
     _expect_training(gradient_descent, 0.1, 0, seed=3)
 
 
-@check("gradient_descent", visible=True)
+@check("gradient_descent", visible=True, replay="returns")
 def five_steps(gradient_descent: LearnerFunction) -> None:
     """5 steps with alpha = 0.3 on 12 examples of 6 inputs end where the reference ends."""
     _expect_training(gradient_descent, 0.3, 5, seed=0)
@@ -195,9 +231,11 @@ def history_and_falling_loss(gradient_descent: LearnerFunction) -> None:
     ref.gradient_descent(X, Y, 0.5, 21, seed=5, history=after_update, print_every=0)
     for key in ("accuracy", "loss"):
         if key not in history:
-            gradient_descent.fail(f'history has no "{key}" list (it has {sorted(history)}).',
-                                  hint=f'append every iteration\'s {key} to history["{key}"] '
-                                       f'(history.setdefault("{key}", []).append(...))')
+            has = (f"its keys are {', '.join(repr(k) for k in sorted(history))}" if history
+                   else "it is still empty: nothing was recorded")
+            gradient_descent.fail(f'history has no "{key}" list ({has}).',
+                                  mistake=f'append every iteration\'s {key} to history["{key}"] '
+                                          f'(history.setdefault("{key}", []).append(...))')
         got = np.asarray(history[key], dtype=float)
         if close(got, np.asarray(after_update[key][1:])):
             continue
@@ -207,3 +245,30 @@ def history_and_falling_loss(gradient_descent: LearnerFunction) -> None:
                      hint=f"record the {key} of each iteration's forward pass (before the update)")
     if not history["loss"][-1] < history["loss"][0]:
         gradient_descent.fail("the loss did not fall over 20 iterations.", returned=history["loss"])
+
+
+def _printed_lines(fn: LearnerFunction) -> list[str]:
+    return [line for line in fn.last_output.splitlines() if line.strip()]
+
+
+@check("gradient_descent")
+def progress_lines_follow_print_every(gradient_descent: LearnerFunction) -> None:
+    """print_every=0 prints nothing; print_every=5 over 12 iterations prints 3 lines (0, 5, 10), if any."""
+    X, Y = _tiny_problem(52)
+    print_each = ("print only when print_every and i % print_every == 0 (print_every=0: never), e.g. "
+                  "`Iteration: 10  Accuracy: 0.250`")
+    gradient_descent(X.copy(), Y.copy(), 0.1, 12, seed=6, print_every=0)
+    lines = _printed_lines(gradient_descent)
+    if lines:
+        every = len(lines) >= 12
+        gradient_descent.fail(f"with print_every=0 it printed {len(lines)} lines, the first: {lines[0].strip()!r}.",
+                              mistake=("print_every is ignored: it printed every iteration; " + print_each)
+                              if every else None, hint=print_each)
+    gradient_descent(X.copy(), Y.copy(), 0.1, 12, seed=6, print_every=5)
+    lines = _printed_lines(gradient_descent)
+    if lines and len(lines) != 3:
+        every = len(lines) >= 12
+        gradient_descent.fail(f"with print_every=5 and 12 iterations it printed {len(lines)} lines, not 3 "
+                              f"(iterations 0, 5 and 10).",
+                              mistake=("print_every is ignored: it printed every iteration; " + print_each)
+                              if every else None, hint=print_each)

@@ -36,7 +36,7 @@ def _network(seed: int, m: int = 7) -> tuple[tuple[np.ndarray, ...], np.ndarray,
 
 
 # ----------------------------------------------------------- make_predictions
-@check("make_predictions", visible=True)
+@check("make_predictions", visible=True, replay="returns")
 def predicted_digits(make_predictions: LearnerFunction) -> None:
     """make_predictions gives the argmax of the forward pass's A2 for each of 7 images."""
     params, X, _ = _network(60)
@@ -63,7 +63,7 @@ def _expect_evaluation(evaluate: LearnerFunction, seed: int, m: int) -> None:
     want_accuracy, want_loss = ref.evaluate(*params, X, Y)
     if np.isclose(accuracy, want_loss) and np.isclose(loss, want_accuracy):
         evaluate.fail("it returned (loss, accuracy).", returned=(accuracy, loss),
-                      expected=(want_accuracy, want_loss), hint="return (accuracy, loss), in that order")
+                      expected=(want_accuracy, want_loss), mistake="return (accuracy, loss), in that order")
     if not np.isclose(accuracy, want_accuracy):
         evaluate.fail("wrong accuracy.", returned=accuracy, expected=want_accuracy,
                       hint="accuracy = get_accuracy(get_predictions(A2), Y) of the forward pass; " + EARLIER)
@@ -72,7 +72,7 @@ def _expect_evaluation(evaluate: LearnerFunction, seed: int, m: int) -> None:
                       hint="loss = cross_entropy(A2, Y) of the forward pass; " + EARLIER)
 
 
-@check("evaluate", visible=True)
+@check("evaluate", visible=True, replay="returns")
 def accuracy_and_loss(evaluate: LearnerFunction) -> None:
     """evaluate returns (accuracy, loss) of the network on 20 images."""
     _expect_evaluation(evaluate, 62, 20)
@@ -107,7 +107,7 @@ def _batches(minibatch_indices: LearnerFunction, m: int, batch_size: int, seed: 
     return batches
 
 
-@check("minibatch_indices", visible=True)
+@check("minibatch_indices", visible=True, replay="partition")
 def every_index_once(minibatch_indices: LearnerFunction) -> None:
     """m = 10, batch_size = 3: batches of 3, 3, 3 and 1 that hold 0..9 once each."""
     _batches(minibatch_indices, 10, 3, seed=0)
@@ -121,10 +121,10 @@ def shuffled_by_the_given_rng(minibatch_indices: LearnerFunction) -> None:
     other = np.concatenate(_batches(minibatch_indices, 100, 10, seed=2))
     if np.array_equal(first, np.arange(100)):
         minibatch_indices.fail("the indices come out in order 0, 1, 2, ...: they are not shuffled.",
-                               hint="draw a new order every call: order = rng.permutation(m)")
+                               mistake="draw a new order every call: order = rng.permutation(m)")
     if not np.array_equal(first, again) or np.array_equal(first, other):
         minibatch_indices.fail("the order does not come from the rng argument.",
-                               hint="use the generator you are given (rng.permutation(m)), not "
+                               mistake="use the generator you are given (rng.permutation(m)), not "
                                     "np.random.permutation or a new default_rng")
 
 
@@ -184,13 +184,13 @@ def _expect_full_batch_step(fn: LearnerFunction, *, n_hidden: int = 10, init: st
                           f"n_hidden, 10, seed=seed, init=init); {EARLIER}")
 
 
-@check("mini_batch_gradient_descent", visible=True)
+@check("mini_batch_gradient_descent", visible=True, replay="returns")
 def one_full_batch_epoch(mini_batch_gradient_descent: LearnerFunction) -> None:
     """one epoch with batch_size = m is one gradient step from init_params(..., seed=seed, init="he")."""
     _expect_full_batch_step(mini_batch_gradient_descent)
 
 
-@check("mini_batch_gradient_descent")
+@check("mini_batch_gradient_descent", bonus=True)
 def keywords_n_hidden_init_weight_decay(mini_batch_gradient_descent: LearnerFunction) -> None:
     """n_hidden=7, init="uniform" and weight_decay=0.1 change that step as documented."""
     _expect_full_batch_step(mini_batch_gradient_descent, n_hidden=7, init="uniform", weight_decay=0.1)
@@ -212,11 +212,11 @@ def one_step_per_batch(mini_batch_gradient_descent: LearnerFunction) -> None:
     if all(close(s, f) for s, f in zip(small, (W1, b1, W2, b2))):
         mini_batch_gradient_descent.fail(
             "with batch_size=10 and m=40 it took 4 steps, each on all 40 examples.",
-            hint="each step uses only its batch: X[:, batch] and Y[batch]")
+            mistake="each step uses only its batch: X[:, batch] and Y[batch]")
     if all(close(f, s) for f, s in zip(full, small)):
         mini_batch_gradient_descent.fail(
             "batch_size=10 and batch_size=40 (= m) gave the same parameters.",
-            hint="take one step per mini-batch: for batch in minibatch_indices(m, batch_size, rng): "
+            mistake="take one step per mini-batch: for batch in minibatch_indices(m, batch_size, rng): "
                  "gradients on X[:, batch], Y[batch], then update")
     if not small_loss < full_loss:
         mini_batch_gradient_descent.fail(
@@ -238,8 +238,10 @@ def history_per_epoch(mini_batch_gradient_descent: LearnerFunction) -> None:
              "dev_loss": ref.evaluate(*params, dev.X, dev.Y)[1]}
     for key, value in final.items():
         if key not in history:
-            mini_batch_gradient_descent.fail(f'history has no "{key}" (it has {sorted(history)}).',
-                                             hint=f'after every epoch append to history["{key}"]')
+            has = (f"its keys are {', '.join(repr(k) for k in sorted(history))}" if history
+                   else "it is still empty: nothing was recorded")
+            mini_batch_gradient_descent.fail(f'history has no "{key}" ({has}).',
+                                             mistake=f'after every epoch append to history["{key}"]')
         if len(history[key]) != 3:
             mini_batch_gradient_descent.fail(f'history["{key}"] has {len(history[key])} entries after '
                                              f'3 epochs; expected 3.', hint="append once per epoch")
@@ -250,7 +252,7 @@ def history_per_epoch(mini_batch_gradient_descent: LearnerFunction) -> None:
                                             "of (X, Y) (and of X_dev, Y_dev)")
 
 
-@check("mini_batch_gradient_descent")
+@check("mini_batch_gradient_descent", bonus=True)
 def learning_rate_schedule(mini_batch_gradient_descent: LearnerFunction) -> None:
     """alpha_final=0 over 2 epochs: the second epoch's rate is 0, so it ends where 1 epoch ends."""
     b = batch(74, n_in=6, m=24)
@@ -259,7 +261,7 @@ def learning_rate_schedule(mini_batch_gradient_descent: LearnerFunction) -> None
     if not all(close(o, t) for o, t in zip(one, two)):
         mini_batch_gradient_descent.fail(
             "with alpha_final=0.0 the last epoch should not move the parameters.",
-            hint="epoch e (0-based) uses alpha + (alpha_final - alpha) * e / (epochs - 1)")
+            hint="epoch e (0-based) uses alpha + (alpha_final - alpha) * e / max(epochs - 1, 1)")
 
 
 def _mnist(fn: LearnerFunction) -> tuple[np.ndarray, np.ndarray]:
@@ -268,6 +270,19 @@ def _mnist(fn: LearnerFunction) -> tuple[np.ndarray, np.ndarray]:
         return mnist_images()
     except (OSError, ValueError) as error:
         fn.fail(f"cannot train: {error}.", call="(before calling it)")
+
+
+@check("mini_batch_gradient_descent", bonus=True)
+def one_epoch_with_alpha_final(mini_batch_gradient_descent: LearnerFunction) -> None:
+    """epochs=1 with alpha_final: the only epoch is the first, so it uses alpha (and nothing divides by 0)."""
+    b = batch(75, n_in=6, m=12)
+    plain = _trained(mini_batch_gradient_descent, b.X, b.Y, 0.4, 1, 6, seed=4)
+    scheduled = _trained(mini_batch_gradient_descent, b.X, b.Y, 0.4, 1, 6, seed=4, alpha_final=0.05)
+    if not all(close(p, s) for p, s in zip(plain, scheduled)):
+        mini_batch_gradient_descent.fail(
+            "with epochs=1, alpha_final=0.05 changed the step of the only epoch.",
+            hint="the schedule starts at alpha in the first epoch (e = 0): alpha + (alpha_final - alpha) * e / "
+                 "max(epochs - 1, 1), so one epoch trains with alpha")
 
 
 @check("mini_batch_gradient_descent")
@@ -285,7 +300,7 @@ def learns_mnist(mini_batch_gradient_descent: LearnerFunction) -> None:
             hint="if the smaller checks pass, look at your earlier stages: " + EARLIER)
 
 
-@check("mini_batch_gradient_descent")
+@check("mini_batch_gradient_descent", bonus=True)
 def augmentation_is_used(mini_batch_gradient_descent: LearnerFunction) -> None:
     """augment=True trains on shifted images: other parameters, the same for the same seed."""
     X, Y = _mnist(mini_batch_gradient_descent)
@@ -294,11 +309,11 @@ def augmentation_is_used(mini_batch_gradient_descent: LearnerFunction) -> None:
     again = _trained(mini_batch_gradient_descent, X[:, :200], Y[:200], 0.1, 1, 50, seed=5, augment=True)
     if all(close(p, s) for p, s in zip(plain, shifted)):
         mini_batch_gradient_descent.fail("augment=True gave the same parameters as augment=False.",
-                                         hint="when augment is True, train each epoch on "
+                                         mistake="when augment is True, train each epoch on "
                                               "random_shifts(X, rng)")
     if not all(close(s, a) for s, a in zip(shifted, again)):
         mini_batch_gradient_descent.fail("two runs with the same seed gave different parameters.",
-                                         hint="draw all randomness from rng = np.random.default_rng(seed)")
+                                         mistake="draw all randomness from rng = np.random.default_rng(seed)")
 
 
 # ---------------------------------------------------------- save and load
@@ -316,7 +331,7 @@ def _npz(fn: LearnerFunction, data: bytes) -> dict[str, np.ndarray]:
                 mistake="write it with np.savez(file, W1=W1, b1=b1, W2=W2, b2=b2)")
 
 
-@check("save_params", visible=True)
+@check("save_params", visible=True, replay="saves_npz")
 def saves_a_file_load_params_reads(save_params: LearnerFunction) -> None:
     """save_params writes an .npz (creating folders) that holds W1, b1, W2, b2 as given."""
     params = _saved_params(80)
@@ -338,7 +353,7 @@ def saves_a_file_load_params_reads(save_params: LearnerFunction) -> None:
             save_params.fail(f"the stored {name} differs from the one given.")
 
 
-@check("save_params")
+@check("save_params", bonus=True)
 def replaces_atomically(save_params: LearnerFunction) -> None:
     """saving over an existing file replaces it and leaves no temporary file behind."""
     folder = save_params.scratch()
@@ -350,11 +365,34 @@ def replaces_atomically(save_params: LearnerFunction) -> None:
     if leftovers:
         save_params.fail(f"files were left behind: {leftovers}.",
                          mistake="write through kit_helpers.atomic_write(path)")
-    if not np.array_equal(_npz(save_params, folder.read_bytes("weights.npz")).get("W1"), params[0]):
+    stored = _npz(save_params, folder.read_bytes("weights.npz"))
+    if "W1" not in stored:
+        save_params.fail(f"the file has no array named W1 (it has {sorted(stored)}).",
+                         mistake="name the arrays: np.savez(file, W1=W1, b1=b1, W2=W2, b2=b2)")
+    if not np.array_equal(stored["W1"], params[0]):
         save_params.fail("saving again did not replace the old parameters.")
 
 
-@check("load_params", visible=True)
+@check("save_params", bonus=True)
+def never_writes_into_the_old_file(save_params: LearnerFunction) -> None:
+    """saving over a file writes a new file and renames it over the old one (so a crash cannot leave half a file)."""
+    folder = save_params.scratch()
+    old = _npz_bytes(_saved_params(85))
+    folder.write_bytes("weights.npz", old)
+    try:  # another name for the same file: writing INTO the file changes it, replacing the file does not
+        folder.link("weights.npz", "witness.npz")
+    except OSError:
+        return  # no hard links on this file system: this cannot be told here
+    save_params(folder.path / "weights.npz", *_saved_params(86))
+    if folder.read_bytes("witness.npz") != old:
+        save_params.fail(
+            "it wrote into the existing weights.npz instead of replacing it: a crash half-way through "
+            "would leave a broken file and lose the old parameters.",
+            mistake="write to a temporary file beside it and rename that over the target (atomically): "
+                    "`with atomic_write(path) as file: np.savez(file, W1=W1, b1=b1, W2=W2, b2=b2)`")
+
+
+@check("load_params", visible=True, replay="returns(exact=True)")
 def reads_saved_parameters(load_params: LearnerFunction) -> None:
     """load_params returns W1, b1, W2, b2 exactly as save_params stored them."""
     params = _saved_params(83)
@@ -406,7 +444,7 @@ def _expect_figure(plot_history: LearnerFunction, figure: object, history: dict)
     return figure
 
 
-@check("plot_history", visible=True)
+@check("plot_history", visible=True, replay="figure", bonus=True)
 def draws_accuracy_and_loss(plot_history: LearnerFunction) -> None:
     """plot_history(history) returns a Figure with the accuracy and loss curves, and writes nothing."""
     history = {"accuracy": [0.5, 0.7, 0.8], "loss": [1.6, 0.9, 0.6]}
@@ -418,7 +456,7 @@ def draws_accuracy_and_loss(plot_history: LearnerFunction) -> None:
                           mistake="only save the figure when a path is given: `if path is not None:`")
 
 
-@check("plot_history")
+@check("plot_history", bonus=True)
 def writes_a_png(plot_history: LearnerFunction) -> None:
     """with dev curves and a path, it draws every curve and saves a PNG there (creating the folder)."""
     history = {"accuracy": [0.5, 0.7, 0.8, 0.85], "loss": [1.6, 0.9, 0.6, 0.5],
@@ -431,3 +469,33 @@ def writes_a_png(plot_history: LearnerFunction) -> None:
                                   "(which also creates the folder)")
     if not folder.read_bytes("plots/curves.png").startswith(b"\x89PNG"):
         plot_history.fail("the file written is not a PNG image.", mistake='figure.savefig(..., format="png")')
+
+
+def _legend_texts(axes) -> list[str]:
+    legend = axes.get_legend()
+    return [text.get_text() for text in legend.get_texts()] if legend is not None else []
+
+
+@check("plot_history", bonus=True)
+def curves_are_labelled(plot_history: LearnerFunction) -> None:
+    """every panel says what it shows (a title, a y label or a legend), and a legend tells its curves apart."""
+    history = {"accuracy": [0.5, 0.7, 0.8], "loss": [1.6, 0.9, 0.6],
+               "dev_accuracy": [0.45, 0.6, 0.7], "dev_loss": [1.7, 1.1, 0.8]}
+    folder = plot_history.scratch()  # the current folder of the call: a stray relative write lands there
+    figure = _expect_figure(plot_history, plot_history.call_in(folder, history, None), history)
+    label = ('say what each panel shows: axes.set_title("Loss") (or a y label), axes.set_xlabel("epoch"), and '
+             'label="train" / "dev" on every plot call, shown with axes.legend()')
+    for number, axes in enumerate(figure.axes, start=1):
+        curves = len(axes.get_lines())
+        if not curves:
+            continue
+        legend = [text for text in _legend_texts(axes) if text.strip()]
+        where = f"panel {number} of {len(figure.axes)}" if len(figure.axes) > 1 else "the figure"
+        if not (axes.get_title().strip() or axes.get_ylabel().strip() or legend):
+            plot_history.fail(f"{where} shows {curves} curve{'s' if curves > 1 else ''} but says nothing about "
+                              f"{'them' if curves > 1 else 'it'}: no title, no y label, no legend.",
+                              mistake=label)
+        if curves > 1 and len(set(legend)) < curves:
+            plot_history.fail(f"{where} shows {curves} curves but its legend names {len(set(legend))} of them.",
+                              mistake="pass label= to every plot call (\"train\", \"dev\") and call "
+                                      "axes.legend()")

@@ -30,6 +30,9 @@ class SealedExecute(NbGraderPreprocessor):
 
     notebook_time_limit = Float(notebooks.NOTEBOOK_TIME_LIMIT,
                                 help="Seconds one notebook may take, cells and checks together").tag(config=True)
+    call_time_limit = Float(0.0, help="Seconds one call of a student's function may take "
+                                      "(0: the kit's default)").tag(config=True)
+    cell_time_limit = Float(0.0, help="Seconds one cell of the notebook may take (0: the kit's default)").tag(config=True)
 
     def preprocess(self, nb, resources):
         name = resources.get("nbgrader", {}).get("notebook") or resources.get("unique_key", "")
@@ -39,9 +42,15 @@ class SealedExecute(NbGraderPreprocessor):
             self.log.error("SealedExecute: %r is not a stage of the course; its cells were not run", name)
             return nb, resources
         notebook = nb if isinstance(nb, dict) else dict(nb)
-        with Sandbox() as sandbox:
-            self.log.info("Grading %s in the sealed worker: %s", name, "; ".join(sandbox.report))
-            result = notebooks.grade_notebook(notebook, stage, sandbox=sandbox, time_limit=self.notebook_time_limit)
+        try:
+            with Sandbox() as sandbox:
+                self.log.info("Grading %s in the sealed worker: %s", name, "; ".join(sandbox.report))
+                result = notebooks.grade_notebook(notebook, stage, sandbox=sandbox,
+                                                  time_limit=self.notebook_time_limit,
+                                                  call_seconds=self.call_time_limit or None,
+                                                  cell_seconds=self.cell_time_limit or None)
+        except Exception as error:  # never leave an earlier score standing: every test cell says why
+            result = notebooks.failed_notebook(notebook, stage, f"grading could not run: {error}")
         if result.problem:
             self.log.error("%s: %s (every test cell scores 0 and its feedback says why)", name, result.problem)
         apply_result(nb, stage, result)
@@ -65,7 +74,7 @@ def apply_result(nb, stage, result: notebooks.NotebookResult) -> None:
             cell["outputs"] = from_dict(notebooks.test_outputs(test))
             cell.setdefault("metadata", from_dict({}))[METADATA_KEY] = from_dict({
                 "function": test.function, "passed": test.passed, "check": test.check, "mistake": test.mistake,
-                "checks_passed": test.checks_passed, "checks_total": test.checks_total})
+                "checks_passed": test.checks_passed, "checks_total": test.checks_total, "bonus": test.bonus})
         else:
             cell["outputs"] = from_dict(notebooks.cell_outputs(result.cells.get(next(ids, None))))
 

@@ -28,7 +28,7 @@ from ..stages import Stage, get_stage
 
 #: seconds a whole notebook may take (its cells and every check)
 NOTEBOOK_TIME_LIMIT = 300.0
-TEST_CELL = re.compile(r"(?P<function>\w+)_tests")
+TEST_CELL = re.compile(r"(?P<function>\w+?)(?P<bonus>_bonus)?_tests")
 
 
 @dataclass
@@ -44,6 +44,7 @@ class TestResult:
         check: the failing check's name, or None.
         mistake: the hint of the mistake that check recognised, or None.
         checks_passed, checks_total: how far the checks got.
+        bonus: the cell grades the function's bonus checks (its optional extras).
     """
 
     grade_id: str
@@ -55,6 +56,7 @@ class TestResult:
     mistake: str | None = None
     checks_passed: int = 0
     checks_total: int = 0
+    bonus: bool = False
 
 
 @dataclass
@@ -80,7 +82,8 @@ def _grade_id(cell: dict) -> str | None:
 
 
 def test_cells(notebook: dict, stage: Stage) -> dict[str, str]:
-    """{grade id: function} for the notebook's graded test cells of the stage's functions."""
+    """{grade id: function} for the notebook's graded test cells of the stage's functions
+    (`<function>_tests`: its core checks; `<function>_bonus_tests`: its bonus checks)."""
     found = {}
     for cell in notebook.get("cells") or []:
         grade_id = _grade_id(cell)
@@ -129,43 +132,64 @@ def notebook_message(message: str, stage: Stage, function: str, cells: list[dict
 
 
 def grade_notebook(notebook: dict, stage: "Stage | str", *, sandbox: Sandbox,
-                   time_limit: float = NOTEBOOK_TIME_LIMIT) -> NotebookResult:
-    """Grade every test cell of `notebook` (an nbformat dict) for `stage` in `sandbox`."""
+                   time_limit: float = NOTEBOOK_TIME_LIMIT, call_seconds: float | None = None,
+                   cell_seconds: float | None = None) -> NotebookResult:
+    """Grade every test cell of `notebook` (an nbformat dict) for `stage` in `sandbox`.
+
+    `time_limit` bounds the whole notebook, `call_seconds` one call of a learner function and
+    `cell_seconds` one cell (None: the defaults of grading.running).
+    """
     stage = get_stage(stage)
     started = time.monotonic()
     result = NotebookResult(stage)
     tests = test_cells(notebook, stage)
     cells = code_cells(notebook, stage)
     program = LearnerProgram.from_cells(stage, cells, sandbox=sandbox)
+    program.call_seconds, program.load_seconds = call_seconds, cell_seconds
     try:
         for grade_id, function in tests.items():
-            total = len(checks_for(stage, function))
+            bonus = grade_id.endswith("_bonus_tests")
+            total = len(checks_for(stage, function, bonus=bonus))
             if time.monotonic() - started > time_limit:
                 result.tests[grade_id] = TestResult(
                     grade_id, function, False, "GradingError",
                     f"{stage.label}, {function}(): not graded - the notebook used up its {time_limit:g} s "
                     f"before this function's turn (a cell or a function that takes very long?).",
-                    checks_total=total)
+                    checks_total=total, bonus=bonus)
                 continue
             try:
-                names = run_checks(stage, function, program)
+                names = run_checks(stage, function, program, bonus=bonus)
                 result.tests[grade_id] = TestResult(grade_id, function, True, checks_passed=len(names),
-                                                    checks_total=total)
+                                                    checks_total=total, bonus=bonus)
             except GradingError as error:
-                order = [check.name for check in checks_for(stage, function)]
+                order = [check.name for check in checks_for(stage, function, bonus=bonus)]
                 result.tests[grade_id] = TestResult(
                     grade_id, function, False, type(error).__name__,
                     notebook_message(str(error), stage, function, cells), error.check, error.mistake,
-                    order.index(error.check) if error.check in order else 0, total)
+                    order.index(error.check) if error.check in order else 0, total, bonus)
+            except SandboxError as error:  # its worker died (killed by the student's code?): this one fails
+                result.tests[grade_id] = TestResult(
+                    grade_id, function, False, "GradingError",
+                    f"{stage.label}, {function}(): the grading worker stopped while checking it ({error}).",
+                    checks_total=total, bonus=bonus)
         result.cells = {report.id: report for report in program.cells}
-    except SandboxError as error:  # the worker could not run at all: every test cell says so
-        result.problem = f"grading could not run: {error}"
-        for grade_id, function in tests.items():
-            result.tests.setdefault(grade_id, TestResult(grade_id, function, False, "GradingError",
-                                                         f"{stage.label}, {function}(): {result.problem}"))
     finally:
         program.close()
     result.seconds = time.monotonic() - started
+    return result
+
+
+def failed_notebook(notebook: dict, stage: Stage, problem: str,
+                    done: "dict[str, TestResult] | None" = None) -> NotebookResult:
+    """The result of a notebook grading could not finish: every test cell not yet graded fails,
+    saying why (so a regrade that failed never leaves an earlier score standing)."""
+    result = NotebookResult(stage, tests=dict(done or {}), problem=problem)
+    for grade_id, function in test_cells(notebook, stage).items():
+        bonus = grade_id.endswith("_bonus_tests")
+        result.tests.setdefault(grade_id, TestResult(grade_id, function, False, "GradingError",
+                                                     f"{stage.label}, {function}(): {problem}",
+                                                     checks_total=len(checks_for(stage, function, bonus=bonus)),
+                                                     bonus=bonus))
     return result
 
 

@@ -32,8 +32,10 @@ import numpy as np
 from ..checks.show import show
 from ..errors import GradingError, NotWrittenYet
 from ..sandbox import Scratch, Worker
+from ..sandbox.kit_worker.shape_errors import format_shapes
 from ..stages import Stage, get_stage
 from .program import REFERENCE_PACKAGES, LearnerProgram, calls_reference
+from .raised_hints import explain_raised
 
 _STUB_MESSAGE = re.compile(r"Stage (?P<number>\d\d) \([^)]*\): implement (?P<function>\w+)\(\)")
 
@@ -99,12 +101,14 @@ class LearnerFunction:
     def _run(self, name: str, args: tuple, kwargs: dict, *, callbacks: list[str], kept: list[str] = (),
              cwd: str | None = None) -> Any:
         __tracebackhide__ = True
-        outcome = self.worker.call(name, args, kwargs, timeout=CALL_TIME_LIMIT, answer=self._answer,
-                                   callbacks=callbacks, kept=kept, cwd=cwd)
+        limit = self.program.call_seconds or CALL_TIME_LIMIT
+        adapter = self.stage.adapter(name) if name == self.name else None  # see Stage.adapters
+        outcome = self.worker.call(name, args, kwargs, timeout=limit, answer=self._answer,
+                                   callbacks=callbacks, kept=kept, cwd=cwd, adapter=adapter)
         self.last_output = outcome.stdout
         self.last_warnings = outcome.warnings
         if outcome.kind == "timed out":
-            self.fail(f"it did not return within {CALL_TIME_LIMIT:g} seconds, so grading stopped it.",
+            self.fail(f"it did not return within {limit:g} seconds, so grading stopped it.",
                       mistake="is there a loop that never ends (a while loop whose condition never "
                               "changes, a counter that is never increased)?")
         if outcome.kind == "crashed":
@@ -206,20 +210,33 @@ class LearnerFunction:
         return NotWrittenYet(message, stage=self.stage.number, function=self.name)
 
     def _raised(self, facts: dict) -> GradingError:
-        """The message for an exception the learner's code raised (from the worker's facts)."""
-        kind, message = str(facts.get("type", "Exception")), str(facts.get("message", ""))
-        lines = [f"{self.stage.label}, {self.name}(): raised {kind}: {message}",
-                 f"  called:   {self.last_call}"]
+        """The message for an exception the learner's code raised, worded from the worker's facts alone."""
+        type_name, message = str(facts.get("type", "Exception")), str(facts.get("message", ""))
         where = facts.get("where")
+        line = None
         if isinstance(where, dict) and where.get("file"):
             code = f": {where['code']}" if where.get("code") else ""
-            lines.append(f"  raised at: {where['file']}, line {where.get('line')}, in {where.get('function')}(){code}")
-        if kind == "ValueError" and ("broadcast" in message or "aligned" in message or "mismatch" in message):
-            lines.append("  hint:     array shapes do not fit: write the shape of every array next to "
-                         "the line (see the README's shape table)")
-            if facts.get("shapes"):
-                lines.append(f"  shapes:   on that line, {facts['shapes']}")
-        return GradingError("\n".join(lines), stage=self.stage.number, function=self.name)
+            line = f"{where['file']}, line {where.get('line')}, in {where.get('function')}(){code}"
+        shapes = {str(operand): tuple(int(n) for n in shape) for operand, shape in _pairs(facts.get("shapes"))}
+        explanation = explain_raised(type_name, message, line, shapes)
+        lines = [f"{self.stage.label}, {self.name}(): raised {type_name}: {message}",
+                 f"  called:   {self.last_call}"]
+        if line:
+            lines.append(f"  raised at: {line}")
+        if explanation.mistake or explanation.hint:
+            lines.append(f"  hint:     {explanation.mistake or explanation.hint}")
+        if explanation.show_shapes and format_shapes(shapes):
+            lines.append(f"  shapes:   on that line, {format_shapes(shapes)}")
+        return GradingError("\n".join(lines), stage=self.stage.number, function=self.name,
+                            mistake=explanation.mistake)
+
+
+def _pairs(value: Any) -> list[tuple[Any, Any]]:
+    """[(operand, shape)] from the facts' "shapes", ignoring anything not of that form."""
+    if not isinstance(value, list):
+        return []
+    return [(item[0], item[1]) for item in value if isinstance(item, list) and len(item) == 2
+            and isinstance(item[0], str) and isinstance(item[1], list) and all(isinstance(n, int) for n in item[1])]
 
 
 # --------------------------------------------------------------------- helpers
@@ -241,11 +258,21 @@ def _is_trivial(value: Any) -> bool:
 
 
 def _warning_hint(message: str) -> str:
+    """What a NumPy floating-point warning most likely means (from its message alone)."""
     if "overflow" in message and "exp" in message:
         return ("exp() overflowed: subtract each column's maximum from Z before np.exp "
                 "(softmax(Z) = softmax(Z - max))")
     if "log" in message or "divide by zero" in message:
         return "log(0) or a division by zero: clip probabilities away from 0 before np.log"
+    if "invalid value" in message and "divide" in message:
+        return ("0/0 (or inf/inf): a column whose exp() values all underflowed to 0 divided by its sum 0 - "
+                "in softmax, shift each column by its OWN maximum (Z.max(axis=0, keepdims=True)), not by "
+                "one number for the whole matrix")
+    if "invalid value" in message and ("subtract" in message or "multiply" in message or "add" in message):
+        return ("inf - inf or inf * 0 gave NaN: a number overflowed to inf earlier in the computation "
+                "(look for np.exp of a large number)")
     if "invalid value" in message:
         return "a NaN appeared (inf - inf, 0/0 or inf * 0): look for an overflow earlier in the computation"
+    if "overflow" in message:
+        return "a number grew beyond the largest float: look for np.exp, ** or a product of large numbers"
     return "look at the line that computes it"

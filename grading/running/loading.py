@@ -10,8 +10,10 @@ stages that the file makes (`from activations import relu`) are resolved to
 
   * the reference modules (solutions.activations, ...) for stages 02-04, so that
     each stage is graded on its own, whether or not the earlier ones are done;
-  * the learner's own files of stages 01-04 for stage 05, the capstone, which
-    trains the network built from the learner's own functions.
+  * the learner's own files of the stages a stage builds on (`Stage.builds_on`):
+    01-04 for stage 05, the capstone, which trains the network built from the
+    learner's own functions, and 01-03 for stage 06, which checks the learner's
+    own backward_prop.
 
 A file that cannot be loaded (syntax error, failing import, an exception at top
 level) raises LearnerFileError with a message naming the file and the line.
@@ -30,7 +32,8 @@ from types import ModuleType
 from ..errors import LearnerFileError
 from ..stages import STAGES, Stage, get_stage
 from .import_errors import explain_import_error
-from .program import CAPSTONE, earlier_stages
+from .program import CAPSTONE, earlier_stages, own_stages
+
 
 
 def load_learner_module(stage: "Stage | str", path: "str | os.PathLike | None" = None, *,
@@ -41,8 +44,8 @@ def load_learner_module(stage: "Stage | str", path: "str | os.PathLike | None" =
         stage: the stage (any key get_stage accepts).
         path: the learner's file; default: the stage's file inside `exercises_dir`.
         exercises_dir: the exercises folder holding every stage's folder (default:
-            the folder above `path`, else the kit's exercises/). Only stage 05 uses
-            it, to find the learner's files of stages 01-04.
+            the folder above `path`, else the kit's exercises/). Only stages that
+            build on the learner's own files use it (05: 01-04, 06: 01-03).
 
     Raises:
         LearnerFileError: the file is missing, has a syntax error, or fails while loading.
@@ -53,9 +56,9 @@ def load_learner_module(stage: "Stage | str", path: "str | os.PathLike | None" =
     path = Path(path)
     if exercises_dir is None:
         exercises_dir = path.resolve().parent.parent
-    if stage.number == CAPSTONE:
+    if stage.builds_on:
         providers = {}
-        for earlier in earlier_stages(stage):
+        for earlier in own_stages(stage):
             with _stage_modules(providers):
                 providers[earlier.module] = _execute(earlier, earlier.learner_file(exercises_dir),
                                                      needed_by=stage)
@@ -83,7 +86,7 @@ def _stage_modules(providers: dict[str, ModuleType]) -> Iterator[None]:
 def _execute(stage: Stage, path: Path, *, needed_by: Stage | None = None) -> ModuleType:
     """Run the file at `path` as a new module named after the stage's module."""
     shown = _display_path(path)
-    context = (f" ({needed_by.label} uses your own files of stages 01-04)" if needed_by else "")
+    context = (f" ({needed_by.label} uses your own files of stages {_numbers(needed_by)})" if needed_by else "")
     if not path.is_file():
         raise LearnerFileError(f"{stage.label}: {shown} is missing{context} - restore it with "
                                f"`git checkout {stage.learner_relpath}`.", stage=stage.number)
@@ -109,7 +112,7 @@ def _execute(stage: Stage, path: Path, *, needed_by: Stage | None = None) -> Mod
         frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(path)]
         where = f", line {frames[-1].lineno}" if frames else ""
         facts = {"type": type(error).__name__, "message": str(error), "module": getattr(error, "name", None)}
-        references = set() if stage.number == CAPSTONE else {s.module for s in earlier_stages(stage)}
+        references = set() if stage.builds_on else {s.module for s in earlier_stages(stage)}
         explained = explain_import_error(facts, stage, f"{shown}{where}", reference_modules=references)
         if explained is not None:
             raise LearnerFileError(explained + context, stage=stage.number) from None
@@ -125,6 +128,11 @@ def _execute(stage: Stage, path: Path, *, needed_by: Stage | None = None) -> Mod
         else:
             sys.modules[stage.module] = saved
     return module
+
+
+def _numbers(stage: Stage) -> str:
+    """"01-04": the stages `stage` builds on."""
+    return f"{stage.builds_on[0]}-{stage.builds_on[-1]}"
 
 
 def _display_path(path: Path) -> str:

@@ -12,9 +12,10 @@ reference here (callbacks), so one wrong function costs only its own points:
   * stages 02-04 from files: the earlier stages' modules (`from activations import
     relu`) are proxies answered by the reference, and so are the stage's other
     functions while one of them is graded;
-  * stage 05 from files, the capstone: the learner's OWN files of stages 01-04 are
-    loaded too (the capstone trains the network built from the learner's functions);
-    only the capstone's other functions are answered by the reference;
+  * a stage that builds on the learner's own work (Stage.builds_on: the capstone 05
+    on 01-04, the gradient check 06 on 01-03), from files: the learner's OWN files of
+    those stages are loaded too (the capstone trains the network built from the
+    learner's functions); only the stage's other functions are answered by the reference;
   * a notebook (any stage): while one function is graded, the stage's other functions
     are answered by the reference here, and the earlier stages' by the functions the
     notebook's locked setup cell defined (the instructor's copy, holding their reference
@@ -50,8 +51,18 @@ REFERENCE_PACKAGES = ("solutions", "grading")
 
 
 def earlier_stages(stage: Stage) -> list[Stage]:
-    """The stages before `stage`, in order."""
+    """The stages numbered before `stage`, in order."""
     return [s for s in STAGES if s.number < stage.number]
+
+
+def own_stages(stage: Stage) -> list[Stage]:
+    """The stages whose learner files `stage` runs on (its `builds_on`), in order; [] for most."""
+    return [get_stage(number) for number in stage.builds_on]
+
+
+def builds_on_text(stage: Stage) -> str:
+    """"01-04": the stages `stage` builds on."""
+    return f"{stage.builds_on[0]}-{stage.builds_on[-1]}"
 
 
 _shared: Sandbox | None = None
@@ -96,6 +107,10 @@ class LearnerProgram:
 
     def __init__(self, stage: "Stage | str", request: dict, *, notebook: bool, files: list[_File] = (),
                  sandbox: Sandbox | None = None) -> None:
+        #: seconds one call of a learner function may take (None: grading.running.learner_function's
+        #: CALL_TIME_LIMIT), and one file load or notebook cell (None: LOAD_TIME_LIMIT)
+        self.call_seconds: float | None = None
+        self.load_seconds: float | None = None
         self.stage = get_stage(stage)
         self.request = request
         self.notebook = notebook
@@ -108,8 +123,8 @@ class LearnerProgram:
     @classmethod
     def from_files(cls, stage: "Stage | str", path: "str | os.PathLike | None" = None, *,
                    exercises_dir: "str | os.PathLike | None" = None, sandbox: Sandbox | None = None) -> "LearnerProgram":
-        """The learner's file of `stage` (default: in the kit's exercises/), and for stage 05
-        their files of stages 01-04 beside it.
+        """The learner's file of `stage` (default: in the kit's exercises/), and their files of the
+        stages it builds on (05: 01-04, 06: 01-03) beside it.
 
         Raises:
             LearnerFileError: a file is missing.
@@ -117,7 +132,7 @@ class LearnerProgram:
         stage = get_stage(stage)
         path = Path(path) if path is not None else stage.learner_file(exercises_dir)
         exercises = Path(exercises_dir) if exercises_dir is not None else path.resolve().parent.parent
-        wanted = [(s, s.learner_file(exercises)) for s in earlier_stages(stage)] if stage.number == CAPSTONE else []
+        wanted = [(s, s.learner_file(exercises)) for s in own_stages(stage)]
         files = [_read(s, p, needed_by=stage if s != stage else None) for s, p in wanted + [(stage, path)]]
         return cls._of_files(stage, files, sandbox)
 
@@ -156,8 +171,10 @@ class LearnerProgram:
 
     # ------------------------------------------------------------ grading
     def callbacks_for(self, function: str) -> list[str]:
-        """The names bound to the reference here while `function` is graded: the stage's others."""
-        return [name for name in self.stage.functions if name != function]
+        """The names bound to the reference here while `function` is graded: the stage's others,
+        except those whose arguments are not data (a function taking a callable, Stage.adapters:
+        stage 06's check_backprop runs the learner's own numerical_gradient)."""
+        return [name for name in self.stage.functions if name != function and not self.stage.adapter(name)]
 
     def kept_for(self, function: str) -> list[str]:
         """The names bound to the setup cell's functions while `function` is graded (notebooks)."""
@@ -167,7 +184,7 @@ class LearnerProgram:
         """What the graded `function` may ask the reference for: the stage's other functions and,
         unless they are the learner's own (the capstone), the earlier stages'."""
         names = set(self.callbacks_for(function))
-        if self.notebook or self.stage.number != CAPSTONE:
+        if self.notebook or not self.stage.builds_on:
             names.update(self._earlier_names(self.stage))
         return names
 
@@ -188,7 +205,7 @@ class LearnerProgram:
         """The loaded program (loaded again after the sandbox ended it); LearnerFileError if it does not load."""
         if self._kernel is None or not self._kernel.alive:
             try:
-                self._kernel = self.sandbox.load(self.request, timeout=LOAD_TIME_LIMIT,
+                self._kernel = self.sandbox.load(self.request, timeout=self.load_seconds or LOAD_TIME_LIMIT,
                                                  answer=self.answer_for(""))
             except WorkerLost as error:
                 raise LearnerFileError(self._load_failed(str(error)), stage=self.stage.number) from None
@@ -217,7 +234,8 @@ class LearnerProgram:
             return f"{self.stage.label}: the notebook's cells could not be run ({why})."
         main = self.files[-1]
         if "longer than" in why:
-            return (f"{self.stage.label}: loading {main.shown} did not finish within {LOAD_TIME_LIMIT:g} s - is "
+            return (f"{self.stage.label}: loading {main.shown} did not finish within "
+                    f"{self.load_seconds or LOAD_TIME_LIMIT:g} s - is "
                     f"there an endless loop (or a long computation) at the top level of the file, outside any "
                     f"function?")
         return f"{self.stage.label}: loading {main.shown} stopped unexpectedly ({why})."
@@ -228,7 +246,8 @@ class LearnerProgram:
         file = next((f for f in self.files if f.stage.module == module), self.files[-1] if self.files else None)
         stage = file.stage if file else self.stage
         shown = file.shown if file else str(facts.get("filename"))
-        context = (f" ({self.stage.label} uses your own files of stages 01-04)" if stage != self.stage else "")
+        context = (f" ({self.stage.label} uses your own files of stages {builds_on_text(self.stage)})"
+                   if stage != self.stage else "")
         if facts.get("kind") == "syntax" and facts.get("syntax"):
             syntax = facts["syntax"]
             line = str(syntax.get("text") or "").rstrip("\n")
@@ -277,7 +296,7 @@ def calls_reference(stage: Stage, function: str | None, where: str) -> CallsRefe
 def _read(stage: Stage, path: Path, *, needed_by: Stage | None) -> _File:
     shown = display_path(path)
     if not path.is_file():
-        context = f" ({needed_by.label} uses your own files of stages 01-04)" if needed_by else ""
+        context = f" ({needed_by.label} uses your own files of stages {builds_on_text(needed_by)})" if needed_by else ""
         raise LearnerFileError(f"{stage.label}: {shown} is missing{context} - restore it with "
                                f"`git checkout {stage.learner_relpath}`.", stage=stage.number)
     return _File(stage, path, shown, path.read_text(encoding="utf-8", errors="replace"))

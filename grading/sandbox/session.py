@@ -93,17 +93,19 @@ class Worker:
         return {name: dict(described.get(name) or {}) for name in names}
 
     def call(self, function: str, args: tuple, kwargs: dict, *, timeout: float, answer: Answer,
-             callbacks: list[str] = (), kept: list[str] = (), cwd: str | None = None) -> CallOutcome:
+             callbacks: list[str] = (), kept: list[str] = (), cwd: str | None = None,
+             adapter: str | None = None) -> CallOutcome:
         """Call the learner's `function`; `answer(name, args, kwargs)` gives the reference for a callback.
 
         `callbacks` are the names answered by the reference here while it runs, `kept` those
-        answered by the notebook's setup cell (kit_worker/calls.py). The arguments the learner
-        changes in place are changed here too (copied back).
+        answered by the notebook's setup cell, `adapter` a kit_helpers function the call goes
+        through (kit_worker/calls.py). The arguments the learner changes in place are changed
+        here too (copied back).
         """
         encoder = codec.Encoder()
         self._send({"op": "call", "function": function, "args": encoder.encode(tuple(args)),
                     "kwargs": encoder.encode(dict(kwargs)), "callbacks": list(callbacks), "kept": list(kept),
-                    "cwd": cwd}, encoder.blobs)
+                    "cwd": cwd, "adapter": adapter}, encoder.blobs)
         started = time.monotonic()
         deadline = started + timeout
         spent_in_callbacks = 0.0
@@ -416,7 +418,7 @@ class Sandbox:
             except codec.ChannelTimeout:
                 kernel.close()
                 self.reset()
-                if running is None or not skip_timed_out or running in skipped:
+                if running is None or running in skipped:
                     raise WorkerLost(f"loading the learner's program took longer than {timeout:g} s") from None
                 skipped.append(running)
                 reports[running] = CellReport(running, timed_out=True)

@@ -14,6 +14,7 @@ child of its own beside the child grading stages 01-04, which is what keeps
 `mnist-kit progress` quick on two cores.
 """
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..running.loading import CAPSTONE
-from .stage_results import FAILING, NOT_RUN, TIMED_OUT, FunctionResult, StageResult, check_counts, not_run
+from .stage_results import FAILING, NOT_RUN, TIMED_OUT, FunctionResult, StageResult, not_run, unfinished
 from ..stages import EXERCISES_DIR, REPO_ROOT, Stage, get_stage
 
 #: seconds one stage may take (the reference passes the slowest, stage 05, in about 4 s here)
@@ -190,7 +191,7 @@ def _stage_result(stage: Stage, events: list[Event]) -> StageResult:
 
 
 def _function_result(event: Event) -> FunctionResult:
-    return FunctionResult(**{key: event[key] for key in ("function", "status", "passed", "total", "message")})
+    return FunctionResult(**{f.name: event[f.name] for f in dataclasses.fields(FunctionResult) if f.name in event})
 
 
 def _interrupted_stage(stage: Stage, events: list[Event], timed_out: bool, time_limit: float,
@@ -206,23 +207,22 @@ def _interrupted_stage(stage: Stage, events: list[Event], timed_out: bool, time_
                                   f"top level of the file, outside any function?")
         return not_run(stage, f"{stage.label}: the grader stopped unexpectedly while loading "
                               f"{stage.learner_relpath} (exit status {code}); run `{stage.command}` to see why.")
-    totals = check_counts(stage)
     functions = []
     for function in stage.functions:
         if function in finished:
             functions.append(finished[function])
         elif function == running and timed_out:
-            functions.append(FunctionResult(
-                function, TIMED_OUT, 0, totals[function],
+            functions.append(unfinished(
+                stage, function, TIMED_OUT,
                 f"{stage.label}, {function}(): its checks were still running after {time_limit:g} s, so "
                 f"grading stopped them - is there a loop that never ends (a `while` whose condition "
                 f"never changes, a loop variable never updated)? The reference solution passes them "
                 f"in a few seconds."))
         elif function == running:
-            functions.append(FunctionResult(
-                function, FAILING, 0, totals[function],
+            functions.append(unfinished(
+                stage, function, FAILING,
                 f"{stage.label}, {function}(): the grader stopped unexpectedly while checking it "
                 f"(exit status {code}); run `{stage.command}` to see why."))
         else:
-            functions.append(FunctionResult(function, NOT_RUN, 0, totals[function]))
+            functions.append(unfinished(stage, function, NOT_RUN))
     return StageResult(stage, functions)

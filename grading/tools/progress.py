@@ -6,11 +6,20 @@
       01 activations         done          10 of 10
       02 forward pass        in progress    5 of 8
       03 backprop            not started    0 of 10
+      06 gradient check      not started    0 of 11
       ...
+      05 train MNIST         not started    0 of 14   bonus 0 of 6
 
     Next: fix forward_prop() in exercises/02_forward_pass/forward.py
       Stage 02 (forward pass), forward_prop(): A2 has shape (2, 3), expected (3, 2).
       Grade it:  python -m pytest exercises/02_forward_pass/test_forward.py::test_forward_prop
+      ...
+      Stuck?     mnist-kit hint 02 forward_prop
+
+The stages come in the order they are taught (06, the gradient check, right after
+03). A stage is done when its core checks pass; the bonus checks (stage 05's
+optional extras) get a column of their own and, once every stage is done, a next
+step of their own, and never hold a stage back.
 
 The grading itself is grading.tools.isolated's (each stage in a child process with a
 time limit); this module only turns StageResults into text.
@@ -21,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .stage_results import CANNOT_GRADE, DONE, IN_PROGRESS, NOT_STARTED, NOT_WRITTEN, StageResult
-from ..stages import EXERCISES_DIR, STAGES, Stage
+from ..stages import EXERCISES_DIR, Stage
 
 STATUS_WORDS = {DONE: "done", IN_PROGRESS: "in progress", NOT_STARTED: "not started",
                 CANNOT_GRADE: "cannot be graded"}
@@ -42,9 +51,12 @@ def stage_command(stage: Stage, exercises_dir: "str | os.PathLike") -> str:
     return f"python -m pytest {shown_path(Path(exercises_dir) / stage.folder)}"
 
 
-def function_command(stage: Stage, function: str, exercises_dir: "str | os.PathLike") -> str:
-    """The command that grades one function (the stage's test of it is test_<function>)."""
+def function_command(stage: Stage, function: str, exercises_dir: "str | os.PathLike", *, bonus: bool = False) -> str:
+    """The command that grades one function (the stage's test of it is test_<function>), or with
+    bonus=True its extras (test_bonus_<function>, run with -m bonus so that a failure shows its message)."""
     test_file = shown_path(Path(exercises_dir) / stage.folder / stage.test_file)
+    if bonus:
+        return f"python -m pytest {test_file}::test_bonus_{function} -m bonus"
     return f"python -m pytest {test_file}::test_{function}"
 
 
@@ -60,16 +72,23 @@ def hints_exist(stage: Stage, exercises_dir: "str | os.PathLike") -> bool:
     return (Path(exercises_dir) / stage.folder / "hints.md").is_file()
 
 
+def _bonus_cell(passed: int, total: int) -> str:
+    return f"   bonus {passed} of {total}" if total else ""
+
+
 def format_table(results: Sequence[StageResult]) -> str:
-    """One row per stage: number and name, status, checks passing."""
-    rows = [("stage", "status", "checks passing")]
+    """One row per stage: number and name, status, checks passing (core checks; the bonus ones beside)."""
+    rows = [("stage", "status", "checks passing", "")]
     for result in results:
         rows.append((f"{result.stage.number} {result.stage.name}", STATUS_WORDS[result.status],
-                     f"{result.passed:>2} of {result.total}"))
-    widths = [max(len(row[column]) for row in rows) for column in range(2)]
-    lines = [f"  {row[0]:<{widths[0]}}   {row[1]:<{widths[1]}}   {row[2]}".rstrip() for row in rows]
+                     f"{result.passed:>2} of {result.total}", _bonus_cell(result.bonus_passed, result.bonus_total)))
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    lines = [f"  {row[0]:<{widths[0]}}   {row[1]:<{widths[1]}}   {row[2]:<{widths[2]}}{row[3]}".rstrip()
+             for row in rows]
     passed, total = sum(r.passed for r in results), sum(r.total for r in results)
-    lines.append(f"  {'all stages':<{widths[0]}}   {'':<{widths[1]}}   {passed:>2} of {total}")
+    bonus = _bonus_cell(sum(r.bonus_passed for r in results), sum(r.bonus_total for r in results))
+    lines.append(f"  {'all stages':<{widths[0]}}   {'':<{widths[1]}}   {f'{passed:>2} of {total}':<{widths[2]}}"
+                 f"{bonus}".rstrip())
     return "\n".join(lines)
 
 
@@ -97,7 +116,9 @@ def next_step(results: Sequence[StageResult], exercises_dir: "str | os.PathLike"
         lines.append(f"  Grade it:  {function_command(stage, function.function, exercises_dir)}")
         lines.append(f"  The stage: {stage_command(stage, exercises_dir)}")
     if hints_exist(stage, exercises_dir):
-        lines.append(f"  Stuck?     {kit_command(f'hint {stage.number}', exercises_dir)}")
+        function_name = pending.next_function.function if pending.status != CANNOT_GRADE else None
+        words = f"hint {stage.number} {function_name}" if function_name else f"hint {stage.number}"
+        lines.append(f"  Stuck?     {kit_command(words, exercises_dir)}")
     lines.append(f"  Or run `{kit_command('watch', exercises_dir)}`: it grades again each time you save.")
     for other in results:
         if other.status == CANNOT_GRADE and other is not pending:
@@ -107,17 +128,44 @@ def next_step(results: Sequence[StageResult], exercises_dir: "str | os.PathLike"
 
 
 def all_done(results: Sequence[StageResult], exercises_dir: "str | os.PathLike") -> str:
-    """The message when every stage passes, pointing at the capstone's results."""
+    """The message when every stage passes, pointing at training the learner's own network, then at
+    the optional extras left."""
     total = sum(result.total for result in results)
-    capstone = STAGES[-1]
-    readme = Path(exercises_dir) / capstone.folder / "README.md"
     lines = [f"All {len(results)} stages pass ({total} checks): your 784-10-10 network is complete, "
-             f"trained by your own functions."]
-    if readme.is_file():
-        lines.append(f"  Train it on MNIST and look at the results: see {shown_path(readme)}.")
-    lines.append("  Compare with the reference network: `mnist-kit train --plots runs/plots` trains it and "
-                 "draws the accuracy and loss curves, a grid of digits, the confusion matrix and the hidden units.")
+             f"trained by your own functions.",
+             f"  Train it on MNIST:  {kit_command('train --mine --plots runs/plots', exercises_dir)}"
+             f"   (your functions; accuracy, weights in runs/weights.npz, pictures)",
+             f"  Beside the reference: {kit_command('compare', exercises_dir)}   (accuracy, curves, time)",
+             "  From a script or notebook: `from grading.mine import network` "
+             "(see the README, \"Your own network\")."]
+    extras = bonus_step(results, exercises_dir)
+    if extras:
+        lines += ([""] if len(extras) > 1 else []) + extras
     return "\n".join(lines)
+
+
+def bonus_step(results: Sequence[StageResult], exercises_dir: "str | os.PathLike") -> list[str]:
+    """The lines about the optional extras once every stage is done: the next one to do, or all done."""
+    passed = sum(result.bonus_passed for result in results)
+    total = sum(result.bonus_total for result in results)
+    pending = next((result for result in results if result.next_bonus is not None), None)
+    if not total:
+        return []
+    if pending is None:
+        return [f"  And every optional extra passes too ({total} bonus checks)."]
+    function = pending.next_bonus
+    assert function is not None
+    verb = "write" if function.bonus_status == NOT_WRITTEN else "fix"
+    lines = [f"Optional, not needed for done: {passed} of {total} bonus checks pass. Next extra: {verb} "
+             f"{function.function}() in {shown_path(pending.stage.learner_file(exercises_dir))}"]
+    if function.bonus_status != NOT_WRITTEN and function.bonus_message:
+        message = function.bonus_message.splitlines()
+        lines.append("  " + message[0])
+        lines.extend("  " + line for line in message[1:] if line.lstrip().startswith(("hint:", "shapes:")))
+    lines.append(f"  Grade it:  {function_command(pending.stage, function.function, exercises_dir, bonus=True)}")
+    if hints_exist(pending.stage, exercises_dir):
+        lines.append(f"  Stuck?     {kit_command(f'hint {pending.stage.number}', exercises_dir)}")
+    return lines
 
 
 def progress_report(results: Sequence[StageResult], exercises_dir: "str | os.PathLike") -> str:

@@ -9,6 +9,11 @@ Checks run in order and stop at a function's first failure (as under pytest),
 so "passed" counts the checks before that failure: 3 of 5 means the first three
 pass and the fourth does not; the fifth has not run.
 
+Bonus checks (stage 05's optional extras) are counted apart, in the `bonus_*`
+fields, and run after the function's core checks: a stage is done when every
+core check passes, whatever its extras do. A function whose checks are all bonus
+(plot_history) has no core checks (total 0) and never holds a stage back.
+
 Run as a program, it grades one stage and writes one JSON object per line on
 stdout (what `grading.tools.isolated` reads, from a child process it can stop when a
 learner's infinite loop would otherwise hang the tools):
@@ -18,7 +23,8 @@ learner's infinite loop would otherwise hang the tools):
     {"event": "stage", "stage": "01"}
     {"event": "loading"}
     {"event": "start", "function": "relu"}
-    {"event": "function", "function": "relu", "status": "passed", "passed": 3, "total": 3, "message": ""}
+    {"event": "function", "function": "relu", "status": "passed", "passed": 3, "total": 3, "message": "",
+     "bonus_status": "", "bonus_passed": 0, "bonus_total": 0, "bonus_message": ""}
     ...
     {"event": "done"}
     {"event": "stage", "stage": "02"}
@@ -65,10 +71,13 @@ class FunctionResult:
 
     Attributes:
         function: its name, e.g. "softmax".
-        status: PASSED, FAILING, NOT_WRITTEN, TIMED_OUT or NOT_RUN.
-        passed: how many of its checks pass (those before the first failure).
-        total: how many checks it has.
+        status: PASSED, FAILING, NOT_WRITTEN, TIMED_OUT or NOT_RUN, of its core checks (PASSED when it
+            has none, NOT_WRITTEN while such a function is still the stub).
+        passed: how many of its core checks pass (those before the first failure).
+        total: how many core checks it has.
         message: the first failure's message for the learner ("" when it passes).
+        bonus_status: the same for its bonus checks ("" when it has none).
+        bonus_passed, bonus_total, bonus_message: the same for its bonus checks.
     """
 
     function: str
@@ -76,6 +85,15 @@ class FunctionResult:
     passed: int
     total: int
     message: str = ""
+    bonus_status: str = ""
+    bonus_passed: int = 0
+    bonus_total: int = 0
+    bonus_message: str = ""
+
+    @property
+    def is_core(self) -> bool:
+        """True when it has core checks (only those count towards the stage being done)."""
+        return self.total > 0
 
 
 @dataclass
@@ -104,11 +122,21 @@ class StageResult:
         return sum(result.total for result in self.functions)
 
     @property
+    def bonus_passed(self) -> int:
+        """Bonus checks passing, over the whole stage."""
+        return sum(result.bonus_passed for result in self.functions)
+
+    @property
+    def bonus_total(self) -> int:
+        """Bonus checks of the whole stage (0 for most stages)."""
+        return sum(result.bonus_total for result in self.functions)
+
+    @property
     def status(self) -> str:
-        """DONE, IN_PROGRESS, NOT_STARTED or CANNOT_GRADE."""
+        """DONE, IN_PROGRESS, NOT_STARTED or CANNOT_GRADE (from the core checks only)."""
         if self.problem:
             return CANNOT_GRADE
-        if all(result.status == PASSED for result in self.functions):
+        if all(result.status == PASSED for result in self.functions if result.is_core):
             return DONE
         if all(result.status == NOT_WRITTEN for result in self.functions):
             return NOT_STARTED
@@ -116,8 +144,14 @@ class StageResult:
 
     @property
     def next_function(self) -> FunctionResult | None:
-        """The first function that does not pass yet (None when the stage is done)."""
-        return next((result for result in self.functions if result.status != PASSED), None)
+        """The first function whose core checks do not pass yet (None when the stage is done)."""
+        return next((result for result in self.functions if result.is_core and result.status != PASSED), None)
+
+    @property
+    def next_bonus(self) -> FunctionResult | None:
+        """The first function whose bonus checks do not all pass (None when every extra passes)."""
+        return next((result for result in self.functions if result.bonus_total and result.bonus_status != PASSED),
+                    None)
 
     @property
     def first_message(self) -> str:
@@ -128,15 +162,21 @@ class StageResult:
         return result.message if result is not None else ""
 
 
-def check_counts(stage: Stage) -> dict[str, int]:
-    """function -> number of checks, for every function of `stage`."""
-    return {function: len(checks_for(stage, function)) for function in stage.functions}
+def check_counts(stage: Stage, *, bonus: bool = False) -> dict[str, int]:
+    """function -> number of core checks (or with bonus=True of bonus checks), for every function of `stage`."""
+    return {function: len(checks_for(stage, function, bonus=bonus)) for function in stage.functions}
+
+
+def unfinished(stage: Stage, function: str, status: str, message: str = "") -> FunctionResult:
+    """The result of a function whose checks did not run to the end (NOT_RUN, TIMED_OUT, ...)."""
+    total, bonus_total = len(checks_for(stage, function, bonus=False)), len(checks_for(stage, function, bonus=True))
+    return FunctionResult(function, status, 0, total, message,
+                          bonus_status=status if bonus_total else "", bonus_total=bonus_total)
 
 
 def not_run(stage: Stage, problem: str) -> StageResult:
     """The result of a stage whose checks could not run at all."""
-    totals = check_counts(stage)
-    return StageResult(stage, [FunctionResult(f, NOT_RUN, 0, totals[f]) for f in stage.functions], problem)
+    return StageResult(stage, [unfinished(stage, f, NOT_RUN) for f in stage.functions], problem)
 
 
 def is_stub(stage: Stage, function: str, source: str) -> bool:
@@ -144,16 +184,29 @@ def is_stub(stage: Stage, function: str, source: str) -> bool:
     return stub_message(stage, function) in source
 
 
-def grade_function(stage: Stage, function: str, program: LearnerProgram, source: str) -> FunctionResult:
-    """Run `function`'s checks on the learner's `program` (the text of their file is `source`)."""
-    names = [check.name for check in checks_for(stage, function)]
+def _grade_part(stage: Stage, function: str, program: LearnerProgram, source: str, *,
+                bonus: bool) -> tuple[str, int, int, str]:
+    """(status, passed, total, message) of the core (or bonus) checks of `function`."""
+    names = [check.name for check in checks_for(stage, function, bonus=bonus)]
+    if not names:
+        return ((NOT_WRITTEN if is_stub(stage, function, source) else PASSED) if not bonus else "", 0, 0, "")
     try:
-        run_checks(stage, function, program)
+        run_checks(stage, function, program, bonus=bonus)
     except GradingError as error:
         passed = names.index(error.check) if error.check in names else 0
         stub = isinstance(error, NotWrittenYet) and is_stub(stage, function, source)
-        return FunctionResult(function, NOT_WRITTEN if stub else FAILING, passed, len(names), str(error))
-    return FunctionResult(function, PASSED, len(names), len(names))
+        return NOT_WRITTEN if stub else FAILING, passed, len(names), str(error)
+    return PASSED, len(names), len(names), ""
+
+
+def grade_function(stage: Stage, function: str, program: LearnerProgram, source: str) -> FunctionResult:
+    """Run `function`'s core checks, then its bonus checks, on the learner's `program` (the text of
+    their file is `source`)."""
+    status, passed, total, message = _grade_part(stage, function, program, source, bonus=False)
+    bonus_status, bonus_passed, bonus_total, bonus_message = _grade_part(stage, function, program, source,
+                                                                         bonus=True)
+    return FunctionResult(function, status, passed, total, message, bonus_status, bonus_passed, bonus_total,
+                          bonus_message)
 
 
 def grade_stage(stage: "Stage | str", exercises_dir: "str | os.PathLike | None" = None, *,

@@ -9,8 +9,9 @@ the learner's file changes (its modification time or size, polled every
 stage passes, move on to the next one straight away; when the last one passes,
 say so and stop. Ctrl-C stops it cleanly.
 
-The capstone (stage 05) runs on the learner's files of stages 01-04, so while
-watching it a change to any of those files counts too.
+A stage built on the learner's own files (the capstone, 05, on 01-04; the
+gradient check, 06, on 01-03) is graded again when any of those files changes too.
+Stages follow each other in the order they are taught (06 right after 03).
 
 For tests and scripts the loop can be bounded: `max_runs` gradings, or
 `stop_after` seconds.
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import isolated
-from ..running.loading import CAPSTONE, earlier_stages
+from ..running.loading import own_stages
 from .progress import shown_path
 from .stage_results import CANNOT_GRADE, DONE, StageResult
 from ..stages import STAGES, Stage, get_stage
@@ -36,7 +37,7 @@ Signature = tuple[tuple[int, int] | None, ...]
 
 def watched_files(stage: Stage, exercises_dir: "str | os.PathLike") -> list[Path]:
     """The learner's files whose change means `stage` must be graded again."""
-    stages = [*earlier_stages(stage), stage] if stage.number == CAPSTONE else [stage]
+    stages = [*own_stages(stage), stage]  # a stage built on the learner's own files: theirs too
     return [s.learner_file(exercises_dir) for s in stages]
 
 
@@ -84,15 +85,17 @@ def watch(stage: "Stage | str | None", exercises_dir: "str | os.PathLike", *,
     out = out or sys.stdout
     deadline = time.monotonic() + stop_after if stop_after is not None else None
     runs = 0
+    graded_files: Signature = ()  # the watched files as they were when the last grading started
 
     def say(text: str) -> None:
         print(text, file=out, flush=True)
 
     def graded(current: Stage) -> StageResult:
-        nonlocal runs
+        nonlocal runs, graded_files
         if max_runs is not None and runs >= max_runs:
             raise _Stop(f"Stopped after {runs} gradings (--max-runs).")
         runs += 1
+        graded_files = signature(watched_files(current, exercises_dir))
         result = isolated.grade_stage(current, exercises_dir, time_limit=time_limit)
         say(describe(result, time.strftime("%H:%M:%S")))
         return result
@@ -109,7 +112,7 @@ def watch(stage: "Stage | str | None", exercises_dir: "str | os.PathLike", *,
             result = graded(current)
         while True:
             if result.status == DONE:
-                following = [s for s in STAGES if s.number > current.number]
+                following = list(STAGES[STAGES.index(current) + 1:])  # in the order they are taught
                 if not following:
                     say("Every stage passes: your network is complete. `mnist-kit progress` sums it up.")
                     return 0
@@ -120,9 +123,10 @@ def watch(stage: "Stage | str | None", exercises_dir: "str | os.PathLike", *,
             if max_runs is not None and runs >= max_runs:
                 raise _Stop(f"Stopped after {runs} gradings (--max-runs).")
             files = watched_files(current, exercises_dir)
-            more = " (or your files of stages 01-04)" if len(files) > 1 else ""
+            more = (f" (or your files of stages {current.builds_on[0]}-{current.builds_on[-1]})"
+                    if current.builds_on else "")
             say(f"Waiting for you to save {shown_path(files[-1])}{more}... (Ctrl-C to stop)")
-            _wait_for_change(files, interval, deadline)
+            _wait_for_change(files, interval, deadline, since=graded_files)
             result = graded(current)
     except _Stop as stop:
         say(str(stop))
@@ -146,9 +150,15 @@ def _first_unfinished(exercises_dir: "str | os.PathLike", time_limit: float,
     return None, results[-1]
 
 
-def _wait_for_change(files: list[Path], interval: float, deadline: float | None) -> None:
-    """Return once one of `files` has changed and stayed the same for one more interval."""
-    before = signature(files)
+def _wait_for_change(files: list[Path], interval: float, deadline: float | None,
+                     since: Signature | None = None) -> None:
+    """Return once one of `files` has changed and stayed the same for one more interval.
+
+    `since`: the files' signature to compare with (default: as they are now); the watch passes
+    the signature taken when its last grading started, so that a save made while it graded or
+    while it printed is not missed.
+    """
+    before = signature(files) if since is None or len(since) != len(files) else since
     while True:
         _sleep(interval, deadline)
         now = signature(files)

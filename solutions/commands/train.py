@@ -25,22 +25,27 @@ import numpy as np
 
 from ..fast_training import fast_gradient_descent
 from ..mnist_data import MnistData, MnistDataNotFound, load_mnist
-from ..train_mnist import evaluate, make_predictions, mini_batch_gradient_descent, plot_history
+from ..train_mnist import evaluate, mini_batch_gradient_descent
 from ..train_mnist import save_params
+from ..cli import stopped
 from . import CommandError
+from .learner_network import add_mine_arguments, prepare_mine
 from .options import (
     FULL_BATCH,
     add_weights_option,
     batch_size_type,
+    check_output_file,
+    check_output_folder,
+    check_step_sizes,
+    epochs_type,
+    hidden_units_type,
     non_negative_float,
     non_negative_int,
     positive_float,
-    positive_int,
 )
 
-HELP = "train the 784-10-10 network and save its weights (offline: on the bundled 5k sample)"
+HELP = "train the 784-10-10 network and save its weights (offline: on the bundled 5k sample; --mine: yours)"
 DEFAULT_DEV_SIZE = 500
-INTERRUPTED = 130  # the shell's exit status for Ctrl-C
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +103,18 @@ PLOT_FILES = ("curves.png", "predictions.png", "confusion_matrix.png", "hidden_u
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `mnist-kit train` (training options default to the preset's)."""
+    add_training_arguments(parser)
+    output = parser.add_argument_group("output")
+    add_weights_option(output, "where to save the trained weights (.npz)")
+    output.add_argument(
+        "--plots", type=Path, metavar="DIR",
+        help="also save pictures there as PNG: " + ", ".join(PLOT_FILES),
+    )
+    add_mine_arguments(parser)
+
+
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """The preset, training and data options (shared with `mnist-kit compare`)."""
     parser.add_argument(
         "--preset", choices=sorted(PRESETS), default="better",
         help="better (default): mini-batches, He init, >= 90%% on the test set; "
@@ -105,7 +122,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     training = parser.add_argument_group("training (each defaults to the preset's value)")
     training.add_argument(
-        "--epochs", "--iterations", dest="epochs", type=positive_int, metavar="N",
+        "--epochs", "--iterations", dest="epochs", type=epochs_type, metavar="N",
         help="passes over the training images; with full batches, one pass is one iteration",
     )
     training.add_argument("--alpha", type=positive_float, metavar="A", help="learning rate")
@@ -116,7 +133,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     training.add_argument(
         "--batch-size", type=batch_size_type, metavar="N|full", help="images per step"
     )
-    training.add_argument("--hidden", dest="n_hidden", type=positive_int, metavar="N",
+    training.add_argument("--hidden", dest="n_hidden", type=hidden_units_type, metavar="N",
                           help="hidden units (10 in the 784-10-10 network)")
     training.add_argument("--init", choices=("uniform", "he"), help="weight initialisation")
     training.add_argument("--weight-decay", type=non_negative_float, metavar="L",
@@ -140,12 +157,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dev", type=non_negative_int, default=DEFAULT_DEV_SIZE, metavar="N",
         help=f"hold out the first N training images as a dev set (default: {DEFAULT_DEV_SIZE}; "
         "0 for none)",
-    )
-    output = parser.add_argument_group("output")
-    add_weights_option(output, "where to save the trained weights (.npz)")
-    output.add_argument(
-        "--plots", type=Path, metavar="DIR",
-        help="also save pictures there as PNG: " + ", ".join(PLOT_FILES),
     )
 
 
@@ -174,7 +185,9 @@ def resolve_config(args: argparse.Namespace) -> TrainingConfig:
                 f"only --iterations, --alpha, --seed; not {names} (use the default preset "
                 "with --batch-size full for full-batch variants)"
             )
-    return dataclasses.replace(preset, **given)
+    config = dataclasses.replace(preset, **given)
+    check_step_sizes(config.alpha, config.weight_decay)
+    return config
 
 
 def split_dev(
@@ -241,14 +254,6 @@ def train_network(
     )
 
 
-def _prepare_folder(folder: Path, what: str) -> None:
-    """Create `folder` now, so an unwritable place fails before training, not after."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CommandError(f"{folder}: cannot create the folder for {what} ({error.strerror})")
-
-
 def _find_test_set(source: Path | None) -> MnistData | None:
     """The official test set: from `source` (errors are the user's), else wherever it is found."""
     if source is not None:
@@ -268,54 +273,79 @@ def save_plots(
     X: np.ndarray,
     Y: np.ndarray,
     step: str = "epoch",
+    images: str | None = None,
 ) -> list[Path]:
     """Write curves, a prediction grid, a confusion matrix (on X, Y) and the hidden units as PNGs.
 
-    `step` names the curves' x axis: "epoch", or "iteration" for full-batch descent.
+    `step` names the curves' x axis: "epoch", or "iteration" for full-batch descent;
+    the curves count from 0, as the progress lines do. `images` says which images
+    X holds ("official test set", ...), in the titles of the grid and the matrix.
     """
     # matplotlib is imported only when pictures are drawn (see show.run).
-    from ..pictures import plot_confusion_matrix, plot_hidden_units, plot_prediction_grid, save_png
+    from ..pictures import plot_confusion_matrix, plot_curves, plot_hidden_units, plot_prediction_grid
 
     W1 = params[0]
-    predictions = make_predictions(X, *params)
     curves, grid, confusion, hidden = (folder / name for name in PLOT_FILES)
-    curves_figure = plot_history(history)
-    for axes in curves_figure.axes:
-        axes.set_xlabel(step)
-    save_png(curves_figure, curves)
-    plot_prediction_grid(X, Y, *params, path=grid)
-    plot_confusion_matrix(predictions, Y, path=confusion)
+    plot_curves({"": history}, step=step, path=curves)
+    plot_prediction_grid(X, Y, *params, path=grid, images=images)
+    plot_confusion_matrix(X, Y, *params, path=confusion, images=images)
     plot_hidden_units(W1, path=hidden)
     return [curves, grid, confusion, hidden]
+
+
+def load_training_data(
+    args: argparse.Namespace,
+) -> tuple[MnistData | None, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The data of --data / --test-data / --dev, saying where it came from: (test, X, Y, X_dev, Y_dev)."""
+    data = load_mnist("train", args.data)
+    print(f"Training data: {data.description}")
+    test = _find_test_set(args.test_data)
+    X, Y, X_dev, Y_dev = split_dev(data, args.dev)
+    return test, X, Y, X_dev, Y_dev
+
+
+def shown_images(test: MnistData | None, X: np.ndarray, Y: np.ndarray, X_dev: np.ndarray | None,
+                 Y_dev: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, str]:
+    """The images the pictures show: the test set, else the dev set, else the training images.
+
+    Returns X (784, k), Y (k,) and what they are, e.g. "official test set".
+    """
+    if test is not None:
+        return test.X, test.Y, "official test set" if test.Y.size == 10_000 else "test set"
+    if Y_dev is not None:
+        return X_dev, Y_dev, f"dev set (the first {Y_dev.size:,} training images, held out)"
+    return X, Y, "training images (no dev or test set)"
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the data, train, print the accuracies, save the weights (and plots)."""
     config = resolve_config(args)
-    _prepare_folder(args.weights.parent, "the weights")
-    if args.weights.is_dir():
-        raise CommandError(f"{args.weights}: is a folder; --weights needs a file path (.npz)")
+    check_output_file(args.weights, "the weights")  # fail now, not after training
     if args.plots is not None:
-        _prepare_folder(args.plots, "the plots")
+        check_output_folder(args.plots, "the plots")
+    learner = prepare_mine(args, config)  # None unless --mine; your stages are checked first
 
-    data = load_mnist("train", args.data)
-    print(f"Training data: {data.description}")
-    test = _find_test_set(args.test_data)
-    X, Y, X_dev, Y_dev = split_dev(data, args.dev)
+    test, X, Y, X_dev, Y_dev = load_training_data(args)
     dev_note = f", {Y_dev.size:,} held out as dev set" if Y_dev is not None else ""
     print(f"Training 784-{config.n_hidden}-10 on {Y.size:,} images{dev_note}: {config.describe()}, "
           f"seed {args.seed}")
+    if learner is not None:
+        print(f"With {learner.describe()}")
 
     history: dict[str, list[float]] = {}
     started = time.perf_counter()
     try:
         # a diverging run overflows; that is reported below, once, instead of warnings
         with np.errstate(over="ignore", invalid="ignore"):
-            params = train_network(config, args.seed, X, Y, X_dev, Y_dev, history)
-    except KeyboardInterrupt:
-        print("mnist-kit train: interrupted (Ctrl-C); no weights saved", file=sys.stderr)
-        return INTERRUPTED
-    seconds = time.perf_counter() - started
+            if learner is None:
+                params = train_network(config, args.seed, X, Y, X_dev, Y_dev, history)
+            else:
+                params = learner.train(config, args.seed, X, Y, X_dev, Y_dev, history)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (see cli.Terminated)
+        what, status = stopped(stop)
+        print(f"mnist-kit train: {what}; no weights saved", file=sys.stderr)
+        return status
+    seconds = time.perf_counter() - started if learner is None else learner.seconds
     if not all(np.all(np.isfinite(p)) for p in params):
         raise CommandError(
             f"training diverged (NaN or infinite weights) with alpha {config.alpha:g}: "
@@ -339,13 +369,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"Saved weights to {args.weights}")
     if args.plots is not None:
         # the digits and confusion matrix show images the network was not trained on, if any
-        if test is not None:
-            X_shown, Y_shown = test.X, test.Y
-        elif Y_dev is not None:
-            X_shown, Y_shown = X_dev, Y_dev
-        else:
-            X_shown, Y_shown = X, Y
+        X_shown, Y_shown, images = shown_images(test, X, Y, X_dev, Y_dev)
         step = "iteration" if runs_as_original(config) else "epoch"
-        written = save_plots(args.plots, history, params, X_shown, Y_shown, step)
-        print(f"Saved plots to {args.plots}: {', '.join(path.name for path in written)}")
+        written = save_plots(args.plots, history, params, X_shown, Y_shown, step, images)
+        print(f"Saved plots to {args.plots}: {', '.join(path.name for path in written)} "
+              f"(digits and confusion matrix of the {images})")
+    if learner is not None:
+        print(learner.next_steps(args.weights))
     return 0

@@ -7,7 +7,9 @@
 Modules, one idea each:
 
     errors        MnistDataError for every data problem (MnistDataNotFound: nowhere to be found)
-    compressed    read a file, gunzipping it when it is gzip
+    limits        the most one file may hold, checked before allocating
+    content       what a file that is not what its name says looks like (HTML, tar, ...)
+    compressed    stream a regular file's content, gunzipped on the fly, capped
     idx           the official IDX format
     csv_files     Kaggle / Colab CSV, with or without a header
     locate        conventional file names, the cache and sample locations

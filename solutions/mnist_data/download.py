@@ -1,27 +1,38 @@
 """download_mnist: fetch the four official MNIST files, verified by SHA-256.
 
 For each file: if the cache already holds it and its SHA-256 is right, nothing
-is fetched. Otherwise (a wrong file in the cache is deleted first) each mirror
-is tried in turn. The body is streamed into a temporary ``.part`` file beside
-the target while its SHA-256 is computed; only a complete body whose sum is the
-official one is renamed into place (kit_helpers.atomic_write). A
-short body, a wrong sum, a network error or an interrupt (Ctrl-C) deletes the
-``.part`` file, so the cache never holds a partial or unverified file (one
-left by a process killed outright is removed by the next download).
+is fetched. Otherwise each mirror is tried in turn. The body is streamed into a
+temporary ``.part`` file beside the target while its SHA-256 is computed; only
+a complete body whose sum is the official one is renamed into place
+(kit_helpers.atomic_write), so a wrong file already in the cache is replaced
+only by a verified one, never deleted first (with every mirror down, the user
+keeps what they had). A short body, a wrong sum, a network error or an
+interrupt (Ctrl-C, or SIGTERM in `mnist-kit`) deletes the ``.part`` file; one
+left by a process killed outright is removed by the next download of that file.
+
+Bounded on a bad network: a body is cut off at the file's official size (known
+for the four official files; else its Content-Length; else MAX_DOWNLOAD_BYTES),
+each read waits at most `timeout` seconds and a whole file at most `deadline`
+seconds (checked after every read, so a mirror that drips a byte at a time
+stops too).
 """
 
 import hashlib
 import http.client
+import math
 import os
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from kit_helpers import atomic_write
+from kit_helpers.atomic_files import probe_writable, remove_stale_parts
+
 from .errors import MnistDataError
 from .locate import default_cache_dir
 
@@ -38,7 +49,20 @@ OFFICIAL_SHA256 = {
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
 
+#: The sizes in bytes of the four official gzip files.
+OFFICIAL_SIZES = {
+    "train-images-idx3-ubyte.gz": 9_912_422,
+    "train-labels-idx1-ubyte.gz": 28_881,
+    "t10k-images-idx3-ubyte.gz": 1_648_877,
+    "t10k-labels-idx1-ubyte.gz": 4_542,
+}
+
 CHUNK_BYTES = 64 * 1024
+#: The most a file other than the four official ones may be when the mirror does not say its size.
+MAX_DOWNLOAD_BYTES = 100_000_000
+#: The longest --timeout and --deadline accepted (seconds): a day.
+MAX_SECONDS = 86_400.0
+MIRROR_SCHEMES = ("http", "https", "file")
 
 
 class DownloadProblem(Exception):
@@ -108,42 +132,71 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def remove_stale_parts(cache: Path, name: str, older_than: float) -> list[Path]:
-    """Delete temporary files of `name` that no download has written to for `older_than` seconds.
+def size_limit(name: str, expected_sha256: str, announced: int | None) -> tuple[int, str]:
+    """The most bytes `name` may have, and what sets that: its official size, the Content-Length, or the cap."""
+    if OFFICIAL_SHA256.get(name) == expected_sha256:
+        return OFFICIAL_SIZES[name], "the official size"
+    if announced is not None:
+        return announced, "the size the mirror announced"
+    return MAX_DOWNLOAD_BYTES, "the kit's limit for a download of unknown size"
 
-    atomic_write removes its temporary file on any exception, but a process that
-    is killed outright (SIGKILL, power loss) cannot; such a leftover is
-    ``.<name>.<random>.part``. A live download writes to its file at least every
-    `timeout` seconds, so an older one is abandoned.
+
+def check_mirror(mirror: str) -> str:
+    """`mirror` as given, when it is an http://, https:// or file:// URL that can be fetched from.
+
+    Raises:
+        MnistDataError: it is not such a URL (the message says what is wrong with it).
     """
-    now = time.time()
-    removed = []
-    for part in cache.glob(f".{name}.*.part"):
-        try:
-            if now - part.stat().st_mtime > older_than:
-                part.unlink()
-                removed.append(part)
-        except FileNotFoundError:  # another process just finished or removed it
-            pass
-    return removed
+    try:
+        parts = urllib.parse.urlsplit(mirror)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as error:
+        raise MnistDataError(f"mirror {mirror!r}: not a valid URL ({error})") from None
+    if parts.scheme not in MIRROR_SCHEMES:
+        raise MnistDataError(
+            f"mirror {mirror!r}: not a URL the kit can download from (expected http://HOST/..., "
+            "https://HOST/... or file:///FOLDER/)"
+        )
+    if parts.scheme != "file" and not parts.hostname:
+        raise MnistDataError(f"mirror {mirror!r}: no host name after {parts.scheme}://")
+    if parts.scheme == "file" and not parts.path.startswith("/"):
+        raise MnistDataError(f"mirror {mirror!r}: a file:// mirror needs an absolute folder, e.g. file:///data/mnist/")
+    return mirror
 
 
-def _fetch(url: str, target: Path, expected_sha256: str, timeout: float, progress: Progress) -> None:
-    """Stream `url` into `target` via a .part file; raise DownloadProblem unless complete and verified."""
+def _fetch(
+    url: str, target: Path, expected_sha256: str, timeout: float, deadline: float, progress: Progress
+) -> None:
+    """Stream `url` into `target` via a .part file; raise DownloadProblem unless complete and verified.
+
+    Stops at the file's size limit (size_limit) and after `deadline` seconds.
+    """
+    name, started = target.name, time.monotonic()
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            progress.start(target.name, url, total)
+            announced = int(length) if length and length.isascii() and length.isdigit() else None
+            limit, why = size_limit(name, expected_sha256, announced)
+            if announced is not None and announced != limit:
+                raise DownloadProblem(f"announces {announced:,} bytes, but {why} is {limit:,} (not the right file)")
+            progress.start(name, url, limit)
             digest, received = hashlib.sha256(), 0
             with atomic_write(target) as file:
-                while chunk := response.read(CHUNK_BYTES):
+                # read1: what has arrived, up to the size (read would wait for all of it, byte by byte)
+                while chunk := response.read1(min(CHUNK_BYTES, limit + 1 - received)):
+                    received += len(chunk)
+                    if received > limit:
+                        raise DownloadProblem(f"sent more than {limit:,} bytes, {why} (stopped, file discarded)")
                     file.write(chunk)
                     digest.update(chunk)
-                    received += len(chunk)
                     progress.advance(len(chunk))
-                if total is not None and received != total:
-                    raise DownloadProblem(f"incomplete: got {received:,} of {total:,} bytes")
+                    if time.monotonic() - started > deadline:
+                        raise DownloadProblem(
+                            f"too slow: {received:,} of {limit:,} bytes after {deadline:g} s, the deadline "
+                            "for one file (file discarded)"
+                        )
+                if announced is not None and received != announced:
+                    raise DownloadProblem(f"incomplete: got {received:,} of {announced:,} bytes")
                 if digest.hexdigest() != expected_sha256:
                     raise DownloadProblem(
                         f"checksum mismatch: SHA-256 {digest.hexdigest()}, expected {expected_sha256} "
@@ -159,8 +212,21 @@ def _fetch(url: str, target: Path, expected_sha256: str, timeout: float, progres
         raise DownloadProblem("incomplete: the connection closed before the end of the file") from None
     except TimeoutError:
         raise DownloadProblem(f"timed out (nothing received for {timeout:g} s)") from None
-    except (http.client.HTTPException, OSError) as error:  # connection reset, disk full, ...
+    except (http.client.HTTPException, OSError, ValueError) as error:  # reset, disk full, bad URL, ...
         raise DownloadProblem(f"{type(error).__name__}: {error}") from None
+
+
+def _verified(target: Path, expected: str) -> tuple[bool, str]:
+    """(True, '') when `target` holds the file whose SHA-256 is `expected`; else (False, why not)."""
+    if not os.path.lexists(target):
+        return False, ""
+    try:
+        digest = sha256_of(target)
+    except OSError as error:
+        return False, f"cannot read {target} ({error.strerror or error})"
+    if digest != expected:
+        return False, f"{target} has the wrong SHA-256"
+    return True, ""
 
 
 def download_mnist(
@@ -169,52 +235,64 @@ def download_mnist(
     *,
     checksums: Mapping[str, str] = OFFICIAL_SHA256,
     timeout: float = 30.0,
+    deadline: float = 600.0,
     progress: Progress | None = None,
 ) -> list[Path]:
     """Make sure the cache holds every file of `checksums`, each verified.
 
     Args:
         cache_dir: where the files go (default <repo>/data/cache); created if needed.
-        mirrors: base URLs tried in turn; a file's URL is mirror + file name.
+        mirrors: base URLs (http, https or file) tried in turn; a file's URL is mirror + file name.
         checksums: file name -> expected SHA-256 (default the four official files).
-        timeout: seconds allowed for connecting and for each read.
+        timeout: seconds allowed for connecting and for each read (at most MAX_SECONDS).
+        deadline: seconds allowed for one file from one mirror (at most MAX_SECONDS).
         progress: where progress goes (default: lines on stderr).
 
     Returns:
         The paths of the verified files, in the order of `checksums`.
 
     Raises:
-        MnistDataError: every mirror failed for some file (the others are still
-            fetched); the message names each such file and each mirror's error.
-            Files already verified are kept.
+        ValueError: timeout or deadline is not a number of seconds in (0, MAX_SECONDS].
+        MnistDataError: a mirror is not a URL, the cache folder cannot be
+            created or written, or every mirror failed for some file (the others
+            are still fetched); the message names each such file and each
+            mirror's error. Files already verified are kept, and so is a wrong
+            file already in the cache (it is replaced only by a verified one).
     """
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    progress = progress if progress is not None else Progress()
+    for what, seconds in (("timeout", timeout), ("deadline", deadline)):
+        if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and 0 < seconds <= MAX_SECONDS):
+            raise ValueError(f"{what} must be a number of seconds in (0, {MAX_SECONDS:g}], not {seconds!r}")
     if isinstance(mirrors, str):
         mirrors = [mirrors]
     if not mirrors:
         raise MnistDataError("no mirrors to download from")
+    mirrors = [check_mirror(mirror) for mirror in mirrors]
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    progress = progress if progress is not None else Progress()
+    created = [folder for folder in (cache, *cache.parents) if not os.path.lexists(folder)]
     try:
         cache.mkdir(parents=True, exist_ok=True)
+        probe_writable(cache)
     except OSError as error:
-        raise MnistDataError(f"{cache}: cannot create the cache folder ({error})") from None
+        _remove_empty(created)
+        raise MnistDataError(f"{cache}: cannot create the cache folder or write in it ({error.strerror or error})") from None
     paths, failed = [], []
     for name, expected in checksums.items():
         target = cache / name
         paths.append(target)
-        for part in remove_stale_parts(cache, name, older_than=2 * timeout + 60):
+        for part in remove_stale_parts(target):
             progress.say(f"{name}: removed {part.name}, left by a download that was killed")
-        if target.is_file():
-            if sha256_of(target) == expected:
-                progress.say(f"{name}: already downloaded and verified ({target})")
-                continue
-            target.unlink()
-            progress.say(f"{name}: deleted {target}, its SHA-256 was wrong; downloading it again")
+        verified, why_not = _verified(target, expected)
+        if verified:
+            progress.say(f"{name}: already downloaded and verified ({target})")
+            continue
+        if why_not:
+            progress.say(f"{name}: {why_not}; downloading a verified copy to replace it")
         errors = []
         for mirror in mirrors:
             url = mirror.rstrip("/") + "/" + name
             try:
-                _fetch(url, target, expected, timeout, progress)
+                _fetch(url, target, expected, timeout, deadline, progress)
             except DownloadProblem as problem:
                 errors.append(f"{url}: {problem}")
                 progress.say(f"{name}: {url} failed: {problem}")
@@ -222,7 +300,18 @@ def download_mnist(
             progress.finish(f"downloaded and verified -> {target}")
             break
         else:
-            failed.append(f"could not download {name} from any mirror ({'; '.join(errors)})")
+            kept = f"; kept {target} as it was ({why_not.removeprefix(str(target) + ' ')})" if why_not else ""
+            failed.append(f"could not download {name} from any mirror ({'; '.join(errors)}){kept}")
     if failed:
+        _remove_empty(created)  # a download that kept nothing leaves no new folder either
         raise MnistDataError(" | ".join(failed))
     return paths
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders this download created (deepest first) when they are still empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (a file was kept), or not ours to remove after all
+            return

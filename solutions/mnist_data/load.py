@@ -8,7 +8,9 @@ Resolution order (the first that holds the split wins):
 4. for "train" only, the bundled 5,000-image sample data/mnist_sample_5k.csv.gz.
 """
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +27,12 @@ from .locate import (
     default_cache_dir,
     default_sample_path,
     env_data_dir,
+    expand_user,
     find_split_files,
     idx_partner,
+    is_folder,
     is_idx_name,
+    is_present,
 )
 
 SPLIT_WORDS = {"train": "training", "test": "test"}
@@ -58,10 +63,10 @@ def read_split_files(files: SplitFiles) -> tuple[np.ndarray, np.ndarray]:
 
 def files_at(source: Path, split: str) -> SplitFiles:
     """The files that `source` names: a folder's split, an IDX file and its partner, or a CSV."""
-    source = Path(source).expanduser()
-    if source.is_dir():
+    source = expand_user(source)
+    if is_folder(source):
         return find_split_files(source, split)
-    if not source.exists():
+    if not is_present(source):
         raise MnistDataError(f"{source}: no such file or folder")
     if is_idx_name(source):
         partner = idx_partner(source)
@@ -105,10 +110,29 @@ def load_mnist(
         MnistDataNotFound (a MnistDataError): the split is nowhere to be found
             (for "test": no source, $MNIST_KIT_DATA or cache holds it; or an
             explicit source folder lacks it); the message says how to get it.
-        MnistDataError: a file found (or named) is missing, unreadable or malformed.
+        MnistDataError: a file found (or named) is missing, unreadable, malformed
+            or past a limit (see limits.py); also any other failure of the
+            file system or of memory, always naming the file.
     """
     if split not in SPLITS:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    with _as_data_errors(source if source is not None else "MNIST"):
+        return _find_and_load(split, source, cache_dir, sample_path)
+
+
+@contextlib.contextmanager
+def _as_data_errors(what: str | os.PathLike) -> Iterator[None]:
+    """Turn an OSError or MemoryError that got past the readers' own checks into a MnistDataError."""
+    try:
+        yield
+    except OSError as error:
+        raise MnistDataError(f"{error.filename or what}: {error.strerror or error}") from None
+    except MemoryError:
+        raise MnistDataError(f"{what}: not enough memory to load it") from None
+
+
+def _find_and_load(split: str, source, cache_dir, sample_path) -> MnistData:
+    """load_mnist's resolution order (see the module docstring)."""
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     sample = Path(sample_path) if sample_path is not None else default_sample_path()
     word = SPLIT_WORDS[split]
@@ -123,9 +147,9 @@ def load_mnist(
 
     notes: list[str] = []  # why a place that was looked in did not count
     env_dir = env_data_dir()
-    if env_dir is not None and not env_dir.is_dir():
+    if env_dir is not None and not is_folder(env_dir):
         raise MnistDataError(f"${ENV_VAR}={env_dir}: no such folder (unset it or fix the path)")
-    places = [(env_dir, f"${ENV_VAR}"), (cache if cache.is_dir() else None, "download cache")]
+    places = [(env_dir, f"${ENV_VAR}"), (cache if is_folder(cache) else None, "download cache")]
     for folder, via in places:
         if folder is None:
             continue
@@ -138,7 +162,7 @@ def load_mnist(
         return _load(files, word, sample, via=via)
 
     if split == "train":
-        if not sample.is_file():
+        if not is_present(sample):
             raise MnistDataNotFound(
                 f"no MNIST training set found and the bundled sample {sample} is missing "
                 f"(a broken checkout?): {how}, or pass --data / set ${ENV_VAR}"
@@ -163,7 +187,7 @@ def _short(path: Path) -> str:
     """`path` relative to the current folder when it is inside it, else as is."""
     try:
         return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
+    except (ValueError, OSError):  # outside the current folder, or that folder is gone
         return str(path)
 
 

@@ -9,7 +9,12 @@ A folder holds a split when it has one of (checked in this order):
   (Colab) for "train", ``mnist_test.csv(.gz)`` (both) for "test".
 
 Half an IDX pair (labels without images, as in ../shared/mnist for "train") is
-not a split: SplitNotFound says which file is missing.
+not a split: SplitNotFound says which file is missing. A name counts as present
+when anything but a folder is there (a named pipe, a broken link): the reader
+then says what is wrong with it, instead of the folder seeming empty.
+
+Every look at the file system here turns an OSError (a folder that cannot be
+read, a name too long) into a MnistDataError naming the path.
 """
 
 import os
@@ -61,13 +66,56 @@ def repo_root() -> Path:
     return package.parents[1]
 
 
+def expand_user(path: str | os.PathLike, named_by: str = "") -> Path:
+    """`path` with a leading ~ or ~user replaced by that home folder.
+
+    Raises:
+        MnistDataError: there is no such user, or no home folder ($HOME unset
+            and none on record); `named_by` ("$MNIST_KIT_DATA=") starts the message.
+    """
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        first = Path(path).parts[0]
+        why = "$HOME is not set and" if first == "~" else "there is no such user, so"
+        raise MnistDataError(f"{named_by}{path}: {why} {first} has no home folder to stand for") from None
+
+
 def default_cache_dir() -> Path:
     """Where `mnist-kit download` puts the official files: $MNIST_KIT_CACHE, else <repo>/data/cache.
 
     The variable lets a test (or a user with a shared cache) move it without editing code.
+
+    Raises:
+        MnistDataError: the variable starts with ~user of no such user.
     """
     value = os.environ.get(CACHE_ENV_VAR, "").strip()
-    return Path(value).expanduser() if value else repo_root() / "data" / "cache"
+    return expand_user(value, f"${CACHE_ENV_VAR}=") if value else repo_root() / "data" / "cache"
+
+
+def is_folder(path: Path) -> bool:
+    """True when `path` is a folder (or a link to one).
+
+    Raises:
+        MnistDataError: the file system cannot tell (permission denied on a
+            folder above it, a name too long, ...).
+    """
+    try:
+        return path.is_dir()
+    except OSError as error:
+        raise MnistDataError(f"{path}: cannot look at it ({error.strerror or error})") from None
+
+
+def is_present(path: Path) -> bool:
+    """True when something other than a folder is at `path`: a file, a named pipe, a device, a broken link.
+
+    Raises:
+        MnistDataError: see is_folder.
+    """
+    try:
+        return os.path.lexists(path) and not path.is_dir()
+    except OSError as error:
+        raise MnistDataError(f"{path}: cannot look at it ({error.strerror or error})") from None
 
 
 def default_sample_path() -> Path:
@@ -90,9 +138,19 @@ def csv_names(split: str) -> list[str]:
     return _with_gz(list(CSV_NAMES[split]))
 
 
-def _first_existing(folder: Path, names: list[str]) -> Path | None:
+def _names_in(folder: Path) -> set[str]:
+    """The names in `folder` (MnistDataError when it cannot be listed: a folder one may not read
+    must not look like a folder without the files)."""
+    try:
+        return set(os.listdir(folder))
+    except OSError as error:
+        raise MnistDataError(f"{folder}: cannot look inside it ({error.strerror or error})") from None
+
+
+def _first_existing(folder: Path, names: list[str], listed: set[str] | None = None) -> Path | None:
+    listed = _names_in(folder) if listed is None else listed
     for name in names:
-        if (folder / name).is_file():
+        if name in listed and is_present(folder / name):
             return folder / name
     return None
 
@@ -106,13 +164,14 @@ def find_split_files(folder: Path, split: str) -> SplitFiles:
         MnistDataError: the folder does not exist.
     """
     folder = Path(folder)
-    if not folder.is_dir():
+    if not is_folder(folder):
         raise MnistDataError(f"{folder}: folder not found")
-    images = _first_existing(folder, idx_names(split, "images"))
-    labels = _first_existing(folder, idx_names(split, "labels"))
+    listed = _names_in(folder)
+    images = _first_existing(folder, idx_names(split, "images"), listed)
+    labels = _first_existing(folder, idx_names(split, "labels"), listed)
     if images and labels:
         return SplitFiles("idx", (images, labels))
-    csv = _first_existing(folder, csv_names(split))
+    csv = _first_existing(folder, csv_names(split), listed)
     if csv:
         return SplitFiles("csv", (csv,))
     prefix = IDX_PREFIX[split]
@@ -157,6 +216,10 @@ def is_idx_name(path: Path) -> bool:
 
 
 def env_data_dir() -> Path | None:
-    """The folder named by $MNIST_KIT_DATA, or None when it is unset or empty."""
+    """The folder named by $MNIST_KIT_DATA, or None when it is unset or empty.
+
+    Raises:
+        MnistDataError: the variable starts with ~user of no such user.
+    """
     value = os.environ.get(ENV_VAR, "").strip()
-    return Path(value).expanduser() if value else None
+    return expand_user(value, f"${ENV_VAR}=") if value else None

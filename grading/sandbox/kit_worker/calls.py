@@ -3,7 +3,8 @@
 The checker sends
 
     {"op": "call", "function": "backward_prop", "args": ..., "kwargs": ...,
-     "callbacks": ["one_hot"], "kept": ["relu_deriv"], "cwd": "/worker/scratch1" or null}
+     "callbacks": ["one_hot"], "kept": ["relu_deriv"], "cwd": "/worker/scratch1" or null,
+     "adapter": "kit_helpers.gradient_examples:call_with_example" or null}
 
 and the worker answers with one of
 
@@ -15,7 +16,10 @@ While it runs, each name in "callbacks" is bound, in the learner's module, to a 
 that asks the checker ({"op": "callback", "function": "one_hot", "args": ...}) and
 returns the checker's answer: the reference result, so that one wrong function costs
 only its own points. Each name in "kept" is bound to the function the notebook's setup
-cell defined under it (kernel.py), where there is one, and otherwise to a stub too. The stubs carry the generator states and in-place changes both
+cell defined under it (kernel.py), where there is one, and otherwise to a stub too.
+An "adapter" (a function of kit_helpers) is called in place of the learner's function,
+with that function first: how a function that takes a callable (stage 06's
+numerical_gradient(f, x, h)) is called with data only (the callable is built here). The stubs carry the generator states and in-place changes both
 ways, so `rng` advances as if the helper had run here.
 
 "mutations" lists the arguments the call changed in place (arrays written into, a
@@ -25,6 +29,8 @@ values: the checker copies them back into its own objects.
 
 import builtins
 import contextlib
+import functools
+import importlib
 import io
 import os
 import types
@@ -142,6 +148,10 @@ def run_call(channel: Channel, namespace: dict, request: dict, decoder: codec.De
         raise codec.ChannelError("a call needs a tuple of arguments and a dict of keywords")
     function = namespace.get(name)
     scope = getattr(function, "__globals__", namespace)
+    adapter = request.get("adapter")
+    if isinstance(adapter, str) and adapter.startswith("kit_helpers.") and ":" in adapter:
+        module, _, attribute = adapter.partition(":")
+        function = functools.partial(getattr(importlib.import_module(module), attribute), function)
     bound = {}
     kept = kept or {}
     for helper in list(request.get("callbacks") or []) + list(request.get("kept") or []):

@@ -7,7 +7,7 @@ sends its facts instead:
      "where": {"file": "backprop.py", "line": 12, "function": "backward_prop",
                "code": "dZ2 = A2 - one_hot(Y)"},
      "innermost": "one_hot",            # the innermost function of the learner's own code
-     "shapes": "A2 (10, 3), Y (3,)",    # arrays on that line (shape_errors.py), or None
+     "shapes": [["A2", [10, 3]], ["Y", [3]]],   # the arrays on that line, as written (shape_errors.py)
      "module": "solutions"}             # for a ModuleNotFoundError: the module's name
 
 "The learner's code" is every frame whose file is not Python's, an installed
@@ -19,7 +19,7 @@ import sys
 import traceback
 from typing import Any
 
-from .shape_errors import shapes_on_line
+from .shape_errors import array_shapes_on_line
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_MESSAGE = 2000
@@ -59,9 +59,10 @@ def facts(error: BaseException) -> dict[str, Any]:
         name = frame.filename if frame.filename.startswith("<") else os.path.basename(frame.filename)
         where = {"file": name, "line": frame.lineno, "function": frame.name, "code": (frame.line or "").strip()}
     try:
-        shapes = shapes_on_line(error, is_learner_file)
+        shapes = [[operand, [int(n) for n in shape]] for operand, shape in
+                  array_shapes_on_line(error, is_learner_file).items()][:20]
     except Exception:
-        shapes = None
+        shapes = []
     result = {"type": type(error).__name__, "message": message[:MAX_MESSAGE], "where": where,
               "innermost": frames[-1].name if frames else None, "shapes": shapes}
     if isinstance(error, ImportError):

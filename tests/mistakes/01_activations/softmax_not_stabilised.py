@@ -60,7 +60,10 @@ def softmax(Z: np.ndarray) -> np.ndarray:
         Z: logits of shape (n_classes, m), e.g. Z2 of shape (10, m).
 
     Returns:
-        A2 of shape (n_classes, m): every entry in [0, 1], every column sums to 1.
+        A2 of shape (n_classes, m): every entry in [0, 1], every column sums to 1,
+        a new array. Z itself is left unchanged (the caller still needs it:
+        forward_prop returns Z2 beside A2 = softmax(Z2)), so shift a copy,
+        `Z - Z.max(...)`, never `Z -= ...`.
     """
     exps = np.exp(Z)
     return exps / exps.sum(axis=0, keepdims=True)

@@ -1,5 +1,5 @@
 # MISTAKE: init_params draws from an unseeded generator.
-# EXPECT test_init_params: rng = np.random.default_rng(seed)
+# EXPECT test_init_params: called:   init_params(n_in=6, n_hidden=5, n_out=10, seed=7)
 # Stage 02 (forward pass) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/02_forward_pass

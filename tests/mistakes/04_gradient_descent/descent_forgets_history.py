@@ -1,5 +1,5 @@
 # MISTAKE: gradient_descent never fills history.
-# EXPECT test_gradient_descent: history has no "accuracy"
+# EXPECT test_gradient_descent: history has no "accuracy" list (it is still empty: nothing was recorded)
 # Stage 04 (gradient descent) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/04_gradient_descent

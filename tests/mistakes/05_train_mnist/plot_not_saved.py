@@ -1,5 +1,5 @@
 # MISTAKE: plot_history never writes the PNG.
-# EXPECT test_plot_history: no file was written
+# EXPECT test_bonus_plot_history: no file was written
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

@@ -1,5 +1,5 @@
 # MISTAKE: plot_history returns None.
-# EXPECT test_plot_history: should return a matplotlib Figure
+# EXPECT test_bonus_plot_history: should return a matplotlib Figure
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

@@ -1,5 +1,5 @@
 # MISTAKE: plot_history saves to a default file when no path is given.
-# EXPECT test_plot_history: with path=None it wrote ['history.png']
+# EXPECT test_bonus_plot_history: with path=None it wrote ['history.png']
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

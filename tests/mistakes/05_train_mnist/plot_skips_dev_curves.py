@@ -1,5 +1,5 @@
 # MISTAKE: plot_history ignores the dev curves.
-# EXPECT test_plot_history: history["dev_accuracy"]
+# EXPECT test_bonus_plot_history: history["dev_accuracy"]
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

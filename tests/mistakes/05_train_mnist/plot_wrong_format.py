@@ -1,5 +1,5 @@
 # MISTAKE: plot_history saves an SVG under the .png name.
-# EXPECT test_plot_history: not a PNG image
+# EXPECT test_bonus_plot_history: not a PNG image
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

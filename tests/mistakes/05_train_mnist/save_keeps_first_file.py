@@ -1,5 +1,5 @@
 # MISTAKE: save_params does not overwrite an existing file.
-# EXPECT test_save_params: did not replace the old parameters
+# EXPECT test_bonus_save_params: did not replace the old parameters
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

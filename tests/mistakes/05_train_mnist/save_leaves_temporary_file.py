@@ -1,5 +1,5 @@
 # MISTAKE: save_params writes a temporary copy and never removes it.
-# EXPECT test_save_params: files were left behind
+# EXPECT test_bonus_save_params: files were left behind
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

@@ -1,5 +1,6 @@
 # MISTAKE: save_params stores the arrays without names.
 # EXPECT test_save_params: no array named W1
+# EXPECT test_bonus_save_params: no array named W1
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

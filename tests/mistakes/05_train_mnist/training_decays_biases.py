@@ -1,5 +1,5 @@
 # MISTAKE: mini_batch_gradient_descent applies weight decay to b1 too.
-# EXPECT test_mini_batch_gradient_descent: not to the biases
+# EXPECT test_bonus_mini_batch_gradient_descent: not to the biases
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

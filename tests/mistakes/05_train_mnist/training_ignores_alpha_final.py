@@ -1,5 +1,5 @@
 # MISTAKE: mini_batch_gradient_descent keeps alpha constant.
-# EXPECT test_mini_batch_gradient_descent: the last epoch should not move
+# EXPECT test_bonus_mini_batch_gradient_descent: the last epoch should not move
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

@@ -1,5 +1,6 @@
 # MISTAKE: mini_batch_gradient_descent throws the updated parameters away.
 # EXPECT test_mini_batch_gradient_descent: did not move
+# EXPECT test_bonus_mini_batch_gradient_descent: did not move
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

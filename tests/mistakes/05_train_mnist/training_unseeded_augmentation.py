@@ -1,5 +1,5 @@
 # MISTAKE: mini_batch_gradient_descent shifts images with a fresh, unseeded generator.
-# EXPECT test_mini_batch_gradient_descent: same seed gave different parameters
+# EXPECT test_bonus_mini_batch_gradient_descent: same seed gave different parameters
 # Stage 05 (train MNIST) - this is YOUR file: replace each `raise NotImplementedError(...)`
 # with your code, and edit anything else you like.
 # Check your work with:  python -m pytest exercises/05_train_mnist

@@ -1,0 +1,7 @@
+"""`python -m grading.build`: see grading/build/generated.py."""
+
+import sys
+
+from .generated import main
+
+sys.exit(main())
