@@ -102,8 +102,17 @@ def _course_paths(course: Path) -> tuple[str, Any]:
     return coursedir.db_url, coursedir
 
 
+#: How the report names the bonus part of a function (its own graded cell, `<function>_bonus_tests`).
+BONUS = " (bonus)"
+
+
 def _function_of(cell_name: str) -> str:
-    return cell_name[: -len("_tests")] if cell_name.endswith("_tests") else cell_name
+    """The function a graded cell grades: "relu_tests" -> "relu", "save_params_bonus_tests" ->
+    "save_params (bonus)"; a code cell "relu_code" -> "relu"."""
+    for suffix, label in (("_bonus_tests", BONUS), ("_tests", ""), ("_code", "")):
+        if cell_name.endswith(suffix):
+            return cell_name[: -len(suffix)] + label
+    return cell_name
 
 
 def class_report(course: Path) -> ClassReport:
@@ -120,8 +129,8 @@ def class_report(course: Path) -> ClassReport:
         raise ReportError(f"mnist-kit report reads SQLite gradebooks only (this course uses {db_url})")
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         students = sorted(name for (name,) in db.execute("SELECT id FROM student"))
-        assignments = [name for (name,) in db.execute(
-            "SELECT name FROM assignment ORDER BY duedate IS NULL, duedate, name")]
+        assignments = [name for name, _ in sorted(db.execute("SELECT name, duedate FROM assignment"),
+                                                  key=lambda row: _course_order(*row))]
         cells = db.execute("""
             SELECT assignment.name, notebook.name, base_cell.name, grade_cells.max_score
             FROM grade_cells JOIN base_cell ON grade_cells.id = base_cell.id
@@ -135,14 +144,16 @@ def class_report(course: Path) -> ClassReport:
             JOIN assignment ON submitted_assignment.assignment_id = assignment.id
             JOIN notebook ON submitted_notebook.notebook_id = notebook.id
             JOIN base_cell ON grade.cell_id = base_cell.id""").fetchall()
-        no_response = {(student, assignment, _function_of(cell.removesuffix("_code")))
-                       for student, assignment, cell in db.execute("""
+        unanswered = db.execute("""
             SELECT submitted_assignment.student_id, assignment.name, base_cell.name
             FROM comment JOIN submitted_notebook ON comment.notebook_id = submitted_notebook.id
             JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id
             JOIN assignment ON submitted_assignment.assignment_id = assignment.id
             JOIN base_cell ON comment.cell_id = base_cell.id
-            WHERE comment.auto_comment = 'No response.'""")}
+            WHERE comment.auto_comment = 'No response.'""").fetchall()
+        # an unanswered code cell leaves its function's core and bonus part not attempted
+        no_response = {(student, assignment, _function_of(cell) + part)
+                       for student, assignment, cell in unanswered for part in ("", BONUS)}
     if not students or not cells:
         raise ReportError(f"{path} holds no graded work yet: autograde the submissions first "
                           f"(mnist-kit autograde, or nbgrader autograde)")
@@ -196,6 +207,16 @@ def class_report(course: Path) -> ClassReport:
     return report
 
 
+def _course_order(assignment: str, duedate: str | None) -> tuple:
+    """How the report orders assignments: by due date, then the kit's curriculum (stage 06, the
+    gradient check, comes after 03), then by name."""
+    from ..stages import STAGES
+
+    folders = [stage.folder for stage in STAGES]
+    return (duedate is None, duedate or "", folders.index(assignment) if assignment in folders else len(folders),
+            assignment)
+
+
 def _position(notebook: str, function: str) -> int:
     """Where `function` comes in its stage (the notebook's order); other cells after them."""
     from ..stages import UnknownStageError, get_stage
@@ -204,7 +225,8 @@ def _position(notebook: str, function: str) -> int:
         functions = list(get_stage(notebook).functions)
     except (KeyError, UnknownStageError):
         return 0
-    return functions.index(function) if function in functions else len(functions)
+    function, bonus = function.removesuffix(BONUS), function.endswith(BONUS)
+    return 2 * (functions.index(function) if function in functions else len(functions)) + bonus
 
 
 def _recorded_cells(path: Path) -> tuple[dict[str, dict], int]:
