@@ -207,6 +207,11 @@ def class_report(course: Path) -> ClassReport:
     return report
 
 
+def _called(function: str) -> str:
+    """How a picture names a graded part: "relu()", "save_params() bonus"."""
+    return f"{function.removesuffix(BONUS)}() bonus" if function.endswith(BONUS) else f"{function}()"
+
+
 def _course_order(assignment: str, duedate: str | None) -> tuple:
     """How the report orders assignments: by due date, then the kit's curriculum (stage 06, the
     gradient check, comes after 03), then by name."""
@@ -346,7 +351,7 @@ def score_distribution(report: ClassReport):
 def pass_rate(report: ClassReport):
     """Per function, the share of the class passing, failing and not attempting it."""
     functions = report.tables["functions"]
-    labels = [f"{a[:2]} {f}()" for a, f in zip(functions.assignment, functions.function)]
+    labels = [f"{a[:2]} {_called(f)}" for a, f in zip(functions.assignment, functions.function)]
     figure = _figure(10, 0.38 * len(labels) + 1.6)
     axes = figure.add_subplot()
     positions = list(range(len(labels)))[::-1]
@@ -401,7 +406,7 @@ def top_mistakes(report: ClassReport, top: int = TOP_MISTAKES):
         for position, count in zip(positions, group.students):
             axes.text(count, position, f" {count}", va="center", fontsize=9)
         axes.set_xlim(0, most * 1.15)
-        axes.set_title(f"{function}()  ({assignment})", loc="left", fontsize=11)
+        axes.set_title(f"{_called(function)}  ({assignment})", loc="left", fontsize=11)
         axes.set_xlabel("students")
         axes.xaxis.set_major_locator(_integers())
     return figure

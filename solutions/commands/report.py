@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"mnist-kit report: {len(report.students)} students, {len(report.functions)} functions, "
           f"{len(report.tables['mistakes'])} recognised mistakes -> {args.out / 'report.html'} "
           f"(and scores.csv, functions.csv, mistakes.csv, 3 PNGs)")
-    hardest = functions.sort_values("share_passing").head(1)
-    for row in hardest.itertuples():
-        print(f"  fewest passing: {row.function}() ({row.assignment}): {row.share_passing:.0%} of the class")
+    attempted = functions[functions.share_not_attempted < 1]  # an assignment nobody handed in says nothing
+    for row in attempted.sort_values("share_passing", kind="stable").head(1).itertuples():
+        print(f"  fewest passing: {row.function} ({row.assignment}): {row.share_passing:.0%} of the class")
     return 0
