@@ -240,7 +240,7 @@ def mistake_body(path: Path) -> tuple[str, str, str]:
     match = re.search(r"^# EXPECT test_(\w+): (.+)$", source, re.MULTILINE)
     if not match:
         raise ValueError(f"{path}: no '# EXPECT test_<function>: <phrase>' line")
-    function, phrase = match[1], match[2].strip()
+    function, phrase = match[1].removeprefix("bonus_"), match[2].strip()  # test_bonus_save_params: save_params
     node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == function)
     first = node.body[1] if isinstance(node.body[0], ast.Expr) and len(node.body) > 1 else node.body[0]
     lines = source.splitlines(keepends=True)
