@@ -411,7 +411,7 @@ def function_data(stage: Stage, function: str, reference: list, others: list, he
                 continue  # the runner would not see this failure (tests/test_student_edition.py says so)
             outcomes = [c.outcome for c in mine.calls if c.outcome is not None]
             entry["mistakes"].append({"name": name, "failed": failed, "features": [encode(f) for f in features],
-                                      "message": _message(mine, outcomes, word)})
+                                      "calls": len(their_calls), "message": _message(mine, outcomes, word)})
         checks.append(entry)
     helpers = []
     seen = set()

@@ -255,20 +255,32 @@ class Replay:
         return self.error(problem.text, called=call.shown, returned=returned, expected=expected, hint=problem.hint)
 
     def recognise(self, failure: Failure) -> "dict | None":
-        """The recorded mistake whose outcome has the student's features up to this failure, if any."""
+        """The recorded mistake whose outcome has the student's features up to this failure, if any.
+
+        A mistake that failed a rule across the calls may have made fewer calls than the
+        reference (the kit's check stopped at the call that showed it, e.g. the second of
+        init_params' three): the student's features are then taken over as many calls.
+        """
         for mistake in self.recorded.get("mistakes", []):
             if mistake["failed"] != [failure.rule, failure.call]:
                 continue
+            count = mistake.get("calls", len(self.calls))
+            if failure.call is None and not 0 < count <= len(self.calls):
+                continue
             features = [self.decode(tree) for tree in mistake["features"]]
-            if all(self._same(number, features[number], failure) for number in range(len(self.rules))):
+            if all(self._same(number, features[number], failure, count) for number in range(len(self.rules))):
                 return mistake
         return None
 
-    def _same(self, number: int, recorded: Any, failure: Failure) -> bool:
+    def _same(self, number: int, recorded: Any, failure: Failure, count: int) -> bool:
         rule, mine = self.rules[number], self.features[number]
         if rule.across:
-            return mine is None or rule.same(recorded, mine)
-        last = failure.call if failure.call is not None else len(self.calls) - 1
+            if mine is None:
+                return True
+            if failure.call is None and count < len(self.calls):  # the mistake's calls only
+                mine = rule.features(self.calls[:count], self.outcomes[:count])
+            return rule.same(recorded, mine)
+        last = failure.call if failure.call is not None else count - 1
         if len(recorded) <= last or len(mine) <= last:
             return False
         return all(rule.same(recorded[index], mine[index]) for index in range(last + 1))
