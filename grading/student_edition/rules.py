@@ -536,8 +536,11 @@ class SmallNumbers(Rule):
         value = outcome.value
         if not isinstance(value, dict):
             return {"type": type(value).__name__}
-        return {"keys": sorted(str(key) for key in value),
-                "large": sorted(str(key) for key, number in value.items() if not _small(number, self.below))}
+        large = {str(key): number for key, number in value.items() if not _small(number, self.below)}
+        # the large numbers themselves too: the kit's message shows them, and which mistake they
+        # come from depends on them (an error of 1 everywhere, of 1/3 everywhere...)
+        return {"keys": sorted(str(key) for key in value), "large": sorted(large),
+                "numbers": [[key, _number(large[key])] for key in sorted(large)]}
 
     def problem(self, expected: Any, got: Any, call: Call) -> "Problem | None":
         if "keys" not in got:
@@ -550,15 +553,25 @@ class SmallNumbers(Rule):
         return None
 
     def same(self, a: Any, b: Any) -> bool:
-        return a == b
+        if {k: v for k, v in a.items() if k != "numbers"} != {k: v for k, v in b.items() if k != "numbers"}:
+            return False
+        mine, theirs = a.get("numbers", []), b.get("numbers", [])
+        return len(mine) == len(theirs) and all(
+            x == y if x is None or y is None else bool(np.isclose(x, y, rtol=1e-3, atol=0.0, equal_nan=True))
+            for (_, x), (_, y) in zip(mine, theirs))
+
+
+def _number(value: Any) -> "float | None":
+    """`value` as a Python float (a number or a 1-element array), else None."""
+    try:
+        return float(np.asarray(value, dtype=float).reshape(()))
+    except (TypeError, ValueError):
+        return None
 
 
 def _small(number: Any, below: float) -> bool:
-    try:
-        value = float(np.asarray(number).reshape(()))
-    except (TypeError, ValueError):
-        return False
-    return 0 <= value < below
+    value = _number(number)
+    return value is not None and 0 <= value < below
 
 
 def _structure_problem(expected: Any, got: Any) -> "Problem | None":

@@ -496,13 +496,15 @@ def _value_at(outcome: rules.Outcome, path: list) -> Any:
     return value
 
 
-def _convert(value: Any, how: "str | None") -> Any:
+def _convert(value: Any, how: "str | list | None") -> Any:
     if how == "float":
         return float(np.asarray(value).reshape(()))
     if how == "array":
         return np.asarray(value)
     if how == "arrays":
         return [np.asarray(item) for item in value]
+    if isinstance(how, list) and how[:1] == ["floats"]:  # a dict of numbers, as floats, in the kit's order
+        return {key: float(np.asarray(value[key]).reshape(())) for key in how[1]}
     return value
 
 
