@@ -13,7 +13,8 @@ check looks at: the values returned, the shapes, which arguments changed...) and
 says what is wrong when the student's features are not the reference's:
 
     returns(rtol, atol, exact, integers)  the value returned equals the reference's (up to rounding)
-    keeps_inputs                          no argument is changed in place
+    keeps_inputs(rtol, atol)              no argument is changed in place (or, with a tolerance, each
+                                          changed array is put back, up to it)
     kink                                  like returns, but where the input is 0 either 0 or 1 is right
     columns_sum_to_one(atol)              every column sums to 1, every entry in [0, 1]
     shapes(floats)                        the arrays returned have the reference's shapes
@@ -223,17 +224,37 @@ class Returns(Rule):
 
 
 class KeepsInputs(Rule):
-    """No argument is changed in place (the kit's `unchanged`)."""
+    """No argument is changed in place (the kit's `unchanged`); with rtol/atol, an array argument may
+    be changed in the call and put back up to that tolerance (restored by arithmetic, x[i] -= h)."""
 
     name = "keeps_inputs"
 
+    def __init__(self, tolerances: Tolerances, *, rtol: float | None = None, atol: float | None = None) -> None:
+        super().__init__(tolerances)
+        self.rtol, self.atol = rtol, atol
+
     def features(self, call: Call, outcome: Outcome) -> Any:
-        return sorted(outcome.mutated)
+        if self.rtol is None and self.atol is None:
+            return sorted(outcome.mutated)
+        labels = {call.label(index): value for index, value in enumerate(call.args)}
+        labels.update(call.kwargs)
+        return sorted(label for label, after in outcome.mutated.items()
+                      if not self._restored(labels.get(label, MISSING), after))
+
+    def _restored(self, before: Any, after: Any) -> bool:
+        if not isinstance(before, np.ndarray) or not isinstance(after, np.ndarray) or before.shape != after.shape:
+            return False
+        with np.errstate(all="ignore"):
+            return bool(np.allclose(after, before, rtol=self.rtol or 0.0, atol=self.atol or 0.0))
 
     def problem(self, expected: Any, got: Any, call: Call) -> "Problem | None":
         extra = [name for name in got if name not in expected]
         if extra:
             name = extra[0]
+            if self.rtol is not None or self.atol is not None:
+                return Problem(f"it changed {name}: when it returns, {name} must be as it was.",
+                               hint=f"put every entry of {name} you change back to its old value before "
+                                    f"returning; the caller still needs the original.")
             return Problem(f"it changed its input {name} in place.",
                            hint=f"leave {name} as it is and compute a new array; the caller still needs the original.")
         return None
