@@ -106,11 +106,14 @@ def _load_before_capstone(folder: Path) -> dict[str, ModuleType]:
 
 
 def network(exercises: "str | os.PathLike | None" = None) -> SimpleNamespace:
-    """Every function of your stages 01-05, read from your files now, each on your own earlier stages.
+    """Every function of your stages, read from your files now, each on your own earlier stages.
+
+    The network is stages 01-05; stage 06's gradient check (net.check_backprop, on your
+    own stages 01-03) is there too when your exercises folder has its file.
 
     Returns:
-        A namespace: net.relu, net.forward_prop, ..., net.mini_batch_gradient_descent, and
-        one attribute per stage module (net.activations, net.train_mnist, ...).
+        A namespace: net.relu, net.forward_prop, ..., net.mini_batch_gradient_descent,
+        net.check_backprop, and one attribute per stage module (net.activations, net.train_mnist, ...).
 
     Raises:
         grading.LearnerFileError: one of your files does not load (the message names the file and line).
@@ -119,8 +122,11 @@ def network(exercises: "str | os.PathLike | None" = None) -> SimpleNamespace:
     modules = _load_before_capstone(folder)
     capstone = get_stage(CAPSTONE)
     modules[capstone.module] = load_learner_module(capstone, exercises_dir=folder)
+    extras = [stage for stage in STAGES if stage not in network_stages() and stage.learner_file(folder).is_file()]
+    for stage in extras:  # beside the network: the gradient check
+        modules[stage.module] = load_learner_module(stage, exercises_dir=folder)
     namespace = SimpleNamespace()
-    for stage in network_stages():
+    for stage in [*network_stages(), *extras]:
         module = modules[stage.module]
         setattr(namespace, stage.module, module)
         for function in stage.functions:

@@ -236,19 +236,28 @@ def test_each_function_is_graded_on_its_own() -> None:
     assert run_checks("04", "gradient_descent", program)
 
 
-def test_helpers_called_inside_a_comprehension_are_pointed_out() -> None:
-    """check_backprop calls numerical_gradient inside a dict comprehension (its own code object)."""
-    namespace = gradient_check_namespace(solved_text(get_stage("06")).replace(
-        "    return float(np.max(np.abs(a - b)", "    return float(np.mean(np.abs(a - b)"))
-    with pytest.raises(GradingError, match=r"note:     check_backprop\(\) uses your numerical_gradient\(\), "
-                                           r"relative_error\(\)"):
-        run_checks("06", "check_backprop", namespace)
+def test_a_wrong_relative_error_costs_check_backprop_nothing(tmp_path: Path) -> None:
+    """check_backprop calls relative_error (inside a dict comprehension): while check_backprop is graded,
+    relative_error is the reference's, so a wrong relative_error costs only its own points."""
+    text = solved_text(get_stage("06")).replace("    return float(np.max(np.abs(a - b)",
+                                                 "    return float(np.max(np.abs(a + b)")
+    assert "np.abs(a + b)" in text
+    module = load_learner_module("06", exercises_dir=make_tree(tmp_path, {"06": text}) / "exercises")
+    with pytest.raises(GradingError, match=r"relative_error\(\): wrong relative error"):
+        run_checks("06", "relative_error", module)
+    assert run_checks("06", "check_backprop", module)
 
 
-def gradient_check_namespace(text: str) -> dict:
-    """Stage 06's learner file `text` as a notebook would hold it: earlier stages from the reference."""
-    return namespace_from(text.replace("from backprop import", "from solutions.backprop import")
-                          .replace("from forward import", "from solutions.forward import"))
+def test_a_wrong_numerical_gradient_fails_check_backprop_too(tmp_path: Path) -> None:
+    """numerical_gradient takes a function, so check_backprop runs the learner's own (Stage.adapters):
+    a wrong one fails both, and check_backprop's hint says which of its parts may be wrong."""
+    text = solved_text(get_stage("06")).replace("(up - down) / (2 * h)", "(up - down) / h")
+    assert "(up - down) / h" in text
+    module = load_learner_module("06", exercises_dir=make_tree(tmp_path, {"06": text}) / "exercises")
+    with pytest.raises(GradingError, match="divide by 2h"):
+        run_checks("06", "numerical_gradient", module)
+    with pytest.raises(GradingError, match=r"check_backprop\(\): it reports errors of W1: 0\.33"):
+        run_checks("06", "check_backprop", module)
 
 
 # ----------------------------------------------------------------- bonus checks
@@ -266,8 +275,10 @@ def test_bonus_checks_are_a_part_of_their_own() -> None:
     assert bonus == {("mini_batch_gradient_descent", "keywords_n_hidden_init_weight_decay"),
                      ("mini_batch_gradient_descent", "learning_rate_schedule"),
                      ("mini_batch_gradient_descent", "augmentation_is_used"),
-                     ("save_params", "replaces_atomically"),
-                     ("plot_history", "draws_accuracy_and_loss"), ("plot_history", "writes_a_png")}
+                     ("mini_batch_gradient_descent", "one_epoch_with_alpha_final"),
+                     ("save_params", "replaces_atomically"), ("save_params", "never_writes_into_the_old_file"),
+                     ("plot_history", "draws_accuracy_and_loss"), ("plot_history", "writes_a_png"),
+                     ("plot_history", "curves_are_labelled")}
     assert all(not c.bonus for s in grading.STAGES if s.number != "05" for f in s.functions
                for c in checks_for(s, f))
 
@@ -293,20 +304,15 @@ def test_the_bonus_flag_needs_a_function_of_the_stage() -> None:
 
 
 # ----------------------------------------------------------------- callables at the call boundary
-def test_numerical_gradient_gets_a_real_function_from_a_name() -> None:
+def test_numerical_gradient_gets_a_real_function_from_a_name(tmp_path: Path) -> None:
     """The checks pass the NAME of an example; the learner's numerical_gradient receives the function,
     built beside it by the stage's adapter (kit_helpers.gradient_examples.call_with_example)."""
-    seen = []
-    namespace = gradient_check_namespace(solved_text(get_stage("06")))
-    real = namespace["numerical_gradient"]
-
-    def spy(f, x, *args, **kwargs):
-        seen.append((callable(f), isinstance(f, str)))
-        return real(f, x, *args, **kwargs)
-
-    namespace["numerical_gradient"] = spy
-    assert run_checks("06", "numerical_gradient", namespace)
-    assert seen and all(kind == (True, False) for kind in seen), seen
+    guard = ("    if isinstance(f, str) or not callable(f):\n"
+             "        raise TypeError(f'f is {f!r}, not a function')\n")
+    text = solved_text(get_stage("06")).replace("    grad = np.zeros(x.shape)\n", guard + "    grad = np.zeros(x.shape)\n")
+    assert guard in text
+    module = load_learner_module("06", exercises_dir=make_tree(tmp_path, {"06": text}) / "exercises")
+    assert run_checks("06", "numerical_gradient", module)
     assert get_stage("06").adapter("numerical_gradient") == "kit_helpers.gradient_examples:call_with_example"
     assert get_stage("06").adapter("relative_error") is None
 

@@ -35,6 +35,15 @@ def test_network_holds_every_function_from_the_learners_files(solved: Path) -> N
     np.testing.assert_allclose(A2.sum(axis=0), 1.0)
 
 
+def test_the_gradient_check_is_beside_the_network_when_its_file_is_there(tmp_path: Path) -> None:
+    exercises = copy_exercises(tmp_path, solved=ALL)
+    assert Path(network(exercises).check_backprop.__code__.co_filename) == \
+        grading.get_stage("06").learner_file(exercises)
+    grading.get_stage("06").learner_file(exercises).unlink()  # a copy made before stage 06 existed
+    net = network(exercises)
+    assert not hasattr(net, "check_backprop") and hasattr(net, "mini_batch_gradient_descent")
+
+
 def test_load_my_stage_uses_your_earlier_stages(solved: Path) -> None:
     backprop = load_my_stage("03", solved)
     assert Path(backprop.__file__) == grading.get_stage("03").learner_file(solved)

@@ -137,15 +137,25 @@ def test_an_error_in_a_notebook_shows_only_the_message() -> None:
 
 
 def test_the_students_exception_names_its_line() -> None:
+    """With the sealed grader's hint for it (grading/running/raised_hints.py): a recognised cause, or
+    the general advice, worded for a notebook."""
     mnist_kit_student = student_edition()
-    namespace = notebook(STAGE_01, {"relu": "def relu(Z):\n    W = np.ones((3, 3))\n    return W @ Z\n"})
+    namespace = notebook(STAGE_01, {"relu": "def relu(Z):\n    W = np.ones((4, 4))\n    return W @ Z\n"})
     with pytest.raises(mnist_kit_student.GradingError) as raised:
         mnist_kit_student.check("relu", namespace)
     lines = str(raised.value).splitlines()
     assert lines[0].startswith("Stage 01 (activations), relu(): raised ValueError: matmul")
     assert "  raised at: its cell, line 3, in relu(): return W @ Z" in lines
-    assert "  shapes:   on that line, W (3, 3), Z (2, 3)" in lines
+    assert "  shapes:   on that line, W (4, 4), Z (2, 3)" in lines
     assert any("see the shapes at the top of this notebook" in line for line in lines)
+    assert raised.value.mistake is None
+
+    namespace = notebook(STAGE_01, {"relu": "def relu(Z):\n    W = np.ones((3, 3))\n    return W @ Z\n"})
+    with pytest.raises(mnist_kit_student.GradingError) as raised:
+        mnist_kit_student.check("relu", namespace)
+    hint = "`W @ Z` needs as many columns in W (3) as rows in Z (2): Z.T has 3 rows, so use `W @ Z.T`"
+    assert f"  hint:     {hint}" in str(raised.value).splitlines()
+    assert raised.value.mistake == hint
 
 
 def test_an_unrecognised_wrong_answer_gets_the_kits_layout() -> None:

@@ -6,8 +6,9 @@ grader/, and `pip install` of grader/student/ in a fresh virtual environment.
   their code imports only NumPy, the student edition and kit_helpers (which it installs).
 * In a virtual environment holding only NumPy and grader/student/ (no kit, no Jupyter), a release
   notebook whose solution cells hold the reference code passes every visible test cell, and the
-  release as handed out fails each with the one-line "not written yet" message. Stage 05's
-  plot_history needs matplotlib, which that environment lacks: its test cell says so.
+  release as handed out fails each with the one-line "not written yet" message (a function whose
+  checks are all bonus, stage 05's plot_history, has only its bonus test cell). plot_history needs
+  matplotlib, which that environment lacks: its test cell says so.
 
 Slow (nbgrader ~10-35 s, the environment ~20-60 s, on a shared machine): the times are printed.
 """
@@ -27,7 +28,9 @@ import pytest
 from answer_lines import release_allows, scan, texts_of
 from student_edition_support import NBGRADER, STUDENT_DIR, generate_release, release_notebook
 
+from grading.build.notebooks import BONUS_POINTS, POINTS
 from grading.build.stubs import SolutionBlock, split_solution_blocks
+from grading.checks.registry import checks_for
 from grading.stages import STAGES, get_stage
 from grading.student_edition.answers import answer_lines
 
@@ -160,16 +163,35 @@ def test_a_fresh_environment_runs_the_visible_tests(release: Path, tmp_path: Pat
             if not cell_id.endswith("_tests") and outcome["error"]:
                 problems.append(f"{stage.folder} {cell_id} (solved): {outcome['error']}")
         for function in stage.functions:
-            test = good[f"{function}_tests"]
-            if function == "plot_history":  # needs matplotlib, which only NumPy's environment lacks
-                assert test["error"]["type"] == "GradingError", test
-                assert "raised ModuleNotFoundError: No module named 'matplotlib'" in test["error"]["message"]
-                continue
-            if test["error"] or not test["stdout"].startswith(f"{stage.label}, {function}(): "):
-                problems.append(f"{stage.folder} {function}_tests (solved): {test}")
-            stub = stubs[f"{function}_tests"]["error"]
-            expected = (f"{stage.label}: {function}() is not written yet - replace its "
-                        f"`raise NotImplementedError(...)` in its cell with your code.")
-            if not stub or stub["type"] != "NotWrittenYet" or not stub["assertion"] or stub["message"] != expected:
-                problems.append(f"{stage.folder} {function}_tests (stubs): {stub}")
+            checking = checking_cells(stage, function)
+            assert checking, f"{stage.folder}: no test cell runs the visible checks of {function}()"
+            for cell_id in checking:
+                test, stub = good[cell_id], stubs[cell_id]["error"]
+                if function == "plot_history":  # needs matplotlib, which only NumPy's environment lacks
+                    for error in (test["error"], stub):  # the stub imports it before its `raise`
+                        assert error["type"] == "GradingError", (cell_id, error)
+                        assert "raised ModuleNotFoundError: No module named 'matplotlib'" in error["message"]
+                    continue
+                if test["error"] or not test["stdout"].startswith(f"{stage.label}, {function}(): "):
+                    problems.append(f"{stage.folder} {cell_id} (solved): {test}")
+                expected = (f"{stage.label}: {function}() is not written yet - replace its "
+                            f"`raise NotImplementedError(...)` in its cell with your code.")
+                if not stub or stub["type"] != "NotWrittenYet" or not stub["assertion"] or stub["message"] != expected:
+                    problems.append(f"{stage.folder} {cell_id} (stubs): {stub}")
+            for cell_id in (f"{function}_tests", f"{function}_bonus_tests"):  # a bonus cell with a note only
+                if cell_id in good and cell_id not in checking:
+                    for kind, outcome in (("solved", good[cell_id]), ("stubs", stubs[cell_id])):
+                        if outcome["error"] or outcome["stdout"]:
+                            problems.append(f"{stage.folder} {cell_id} ({kind}): {outcome}")
     assert not problems, "\n".join(problems)
+
+
+def checking_cells(stage, function: str) -> list[str]:
+    """The test cells of `function` that run its visible checks (grading/build/notebooks.py's layout):
+    `<function>_tests` for its core checks, `<function>_bonus_tests` when some of its bonus checks are
+    visible (stage 05's plot_history has only that one)."""
+    cells = [f"{function}_tests"] if function in POINTS[stage.folder] else []
+    if function in BONUS_POINTS.get(stage.folder, {}) and any(
+            check.visible for check in checks_for(stage, function, bonus=True)):
+        cells.append(f"{function}_bonus_tests")
+    return cells

@@ -11,8 +11,9 @@ only and imports nothing of the kit:
     mnist_kit_student/runner.py       copies of grading/student_edition/{runner,rules,values}.py
                      rules.py         (the replay of recorded checks), of grading/checks/show.py
                      values.py        (how the kit prints values) and of
-                     show.py          grading/sandbox/kit_worker/shape_errors.py
-                     shape_errors.py
+                     show.py          grading/sandbox/kit_worker/shape_errors.py, and of
+                     shape_errors.py  grading/running/raised_hints.py (the hint for an exception)
+                     raised_hints.py
     mnist_kit_student/expectations/<function>.json
                                       the recorded visible checks of each function (recorder.py)
     helpers/kit_helpers/              a copy of kit_helpers/ (atomic_write, random_shifts), which
@@ -49,6 +50,14 @@ COPIES: dict[str, str] = {
     f"{PACKAGE}/values.py": "grading/student_edition/values.py",
     f"{PACKAGE}/show.py": "grading/checks/show.py",
     f"{PACKAGE}/shape_errors.py": "grading/sandbox/kit_worker/shape_errors.py",
+    f"{PACKAGE}/raised_hints.py": "grading/running/raised_hints.py",
+}
+
+#: file of the student edition -> (text of the kit's file, what the copy holds instead): imports of
+#: the kit's package layout pointed at the copies beside it (each must be found, or the build fails)
+REWRITES: dict[str, tuple[tuple[str, str], ...]] = {
+    f"{PACKAGE}/raised_hints.py": (("from ..sandbox.kit_worker.shape_errors import parse_line",
+                                    "from .shape_errors import parse_line"),),
 }
 
 #: what the recorded data of every stage depends on (globs relative to the repository)
@@ -151,7 +160,13 @@ def code_files(student_dir: Path = STUDENT_DIR) -> dict[Path, str]:
         student_dir / PACKAGE / "__init__.py": INIT.format(version=version),
     }
     for target, source in COPIES.items():
-        files[student_dir / target] = _generated_header(source) + (REPO_ROOT / source).read_text(encoding="utf-8")
+        text = (REPO_ROOT / source).read_text(encoding="utf-8")
+        for old, new in REWRITES.get(target, ()):
+            if old not in text:
+                raise ValueError(f"{source} no longer holds {old!r}: update REWRITES in "
+                                 "grading/build/student_edition.py")
+            text = text.replace(old, new)
+        files[student_dir / target] = _generated_header(source) + text
     for source in sorted((REPO_ROOT / "kit_helpers").glob("*.py")):
         relative = source.relative_to(REPO_ROOT).as_posix()
         files[student_dir / "helpers" / "kit_helpers" / source.name] = (

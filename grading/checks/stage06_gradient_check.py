@@ -28,6 +28,9 @@ check = checker("06")
 
 PARAMS = ref.PARAM_NAMES
 DEFAULT_H = inspect.signature(ref.numerical_gradient).parameters["h"].default
+#: the student edition's replay of "the arrays given are as they were" (restored by arithmetic is fine),
+#: as _expect_restored and _expect_errors tell it: np.allclose(after, before, rtol=1e-12, atol=1e-14)
+RESTORED = "keeps_inputs(rtol=1e-12, atol=1e-14)"
 EARLIER = ("check_backprop runs YOUR forward_prop, cross_entropy and backward_prop (stages 01-03): if "
            "`python -m pytest exercises/06_gradient_check` also reports an unfinished earlier stage, your "
            "gradient check may be right and your backprop wrong - finish that stage first")
@@ -156,14 +159,14 @@ def _recognised(got: np.ndarray, wrong: list) -> str | None:
     return None
 
 
-@check("numerical_gradient", visible=True, replay="returns(rtol=1e-9, atol=1e-9)")
+@check("numerical_gradient", visible=True, replay=f"{RESTORED} + returns(rtol=1e-9, atol=1e-9)")
 def cubes_with_a_large_h(numerical_gradient: LearnerFunction) -> None:
     """f(x) = sum(x**3) on a (2, 3) x with h = 0.1: every entry is 3 x**2 + h**2, and x is restored."""
     x = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])
     _expect_gradient(numerical_gradient, "sum_of_cubes", x, 0.1)
 
 
-@check("numerical_gradient", visible=True, replay="returns(rtol=1e-7, atol=1e-7)")
+@check("numerical_gradient", visible=True, replay=f"{RESTORED} + returns(rtol=1e-7, atol=1e-7)")
 def default_h_is_small(numerical_gradient: LearnerFunction) -> None:
     """called without h, on f(x) = sum(x**3): within 1e-7 of the exact gradient 3 x**2."""
     x = np.array([0.3, -1.2, 2.5, 0.8])
@@ -247,13 +250,13 @@ def _expect_relative(relative_error: LearnerFunction, a, b) -> None:
                         hint="rel(a, b) = max_i |a_i - b_i| / max(|a_i| + |b_i|, 1e-8)")
 
 
-@check("relative_error", visible=True, replay="returns(rtol=1e-3, atol=1e-12)")
+@check("relative_error", visible=True, replay="keeps_inputs + returns(rtol=1e-3, atol=1e-12)")
 def small_example(relative_error: LearnerFunction) -> None:
     """a = [1, 2, 3], b = [1, 2.2, 3.6]: the worst entry is |3 - 3.6| / (3 + 3.6) = 0.6 / 6.6."""
     _expect_relative(relative_error, np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.2, 3.6]))
 
 
-@check("relative_error", visible=True, replay="returns(rtol=1e-3, atol=1e-12)")
+@check("relative_error", visible=True, replay="keeps_inputs + returns(rtol=1e-3, atol=1e-12)")
 def zeros_agree(relative_error: LearnerFunction) -> None:
     """two equal gradients with zero entries (a dead ReLU unit's) give 0, with no 0 / 0 and no warning."""
     got = _relative(relative_error, np.array([0.0, 0.5, 0.0]), np.array([0.0, 0.5, 0.0]))
@@ -342,7 +345,7 @@ def _what_went_wrong(got: dict[str, float], b: Batch, h: float) -> str | None:
     return None
 
 
-@check("check_backprop", visible=True, replay="small_numbers(below=1e-6)")
+@check("check_backprop", visible=True, replay=f"{RESTORED} + small_numbers(below=1e-6)")
 def right_backprop_agrees(check_backprop: LearnerFunction) -> None:
     """a right backprop on a 4-3-10 network, 5 examples, default h: every error is below 1e-6."""
     b = batch(20, n_in=4, n_hidden=3, m=5)

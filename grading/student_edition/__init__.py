@@ -7,7 +7,9 @@ holds no solution and no check. Its code is the code of this folder, copied:
     runner.py        check(function, globals()): the replay of one function's recorded checks
     rules.py         how an outcome is compared with the reference's (the `replay=` of a check)
     values.py        values as JSON data (arrays once each, base64), read back without pickle
-    show.py, shape_errors.py   the kit's own printing of values and of shapes on a line (copied too)
+    show.py, shape_errors.py, raised_hints.py
+                     the kit's own printing of values and of shapes on a line, and its
+                     hint for an exception the student's code raised (copied too)
 
 and the data is made here, in the kit, from the sealed grader:
 

@@ -7,10 +7,11 @@ An *answer line* is
 
 stripped, that says something: at least MIN_LENGTH characters, not a comment, not part of a
 string literal (a docstring), not a bare `return` of names (`return W1, b1, W2, b2`: the
-docstring names what a function returns), and not given to students anyway: a solution line
-that also appears outside the solution blocks of its own stage's reference module or an
-earlier one (the maths in the docstrings, e.g. `A1 = relu(Z1)`), or in kit_helpers/, is not
-an answer.
+docstring names what a function returns), not a bare `except` clause naming only exception
+types (`except OSError:`), and not given to students anyway: a line (of a solution or of a
+hidden check) that also appears outside the solution blocks of its own stage's reference
+module or an earlier one (the maths in the docstrings, e.g. `A1 = relu(Z1)`), or in
+kit_helpers/ (which the student edition installs), is not an answer.
 
 A line is *found* in a text when it occurs there once all whitespace is removed from both,
 so reformatting hides nothing. The student edition's build redacts answer lines from the
@@ -34,6 +35,8 @@ MIN_LENGTH = 12
 #: what a redacted answer line becomes in a recorded message
 REDACTED = "[answer hidden]"
 _BARE_RETURN = re.compile(r"return\s+\(?\s*\w+(\s*,\s*\w+)*\s*,?\s*\)?")
+#: `except OSError:`, `except (KeyError, ValueError) as error:`: which errors, not what is done with them
+_BARE_EXCEPT = re.compile(r"except\s*\(?\s*[\w.]+(\s*,\s*[\w.]+)*\s*,?\s*\)?(\s+as\s+\w+)?\s*:")
 _SPACE = re.compile(r"\s+")
 
 
@@ -47,7 +50,7 @@ class AnswerLine:
     """One answer line: a stage's solution or a hidden check, where it is, and its text."""
 
     kind: str        # "solution" or "hidden check"
-    stage: str       # "01".."05"
+    stage: str       # "01".."06"
     origin: str      # "relu" or "relu/relu_matches_reference"
     text: str
 
@@ -75,7 +78,7 @@ def meaningful(code: str) -> list[str]:
     strings = _string_lines(code)
     return [text for number, line in enumerate(code.splitlines(), start=1)
             if len(text := line.strip()) >= MIN_LENGTH and not text.startswith("#") and number not in strings
-            and not _BARE_RETURN.fullmatch(text)]
+            and not _BARE_RETURN.fullmatch(text) and not _BARE_EXCEPT.fullmatch(text)]
 
 
 @lru_cache(maxsize=None)
@@ -103,11 +106,13 @@ def solution_lines(stage: "Stage | str") -> list[AnswerLine]:
 
 
 def hidden_check_lines() -> list[AnswerLine]:
-    """The answer lines of every hidden check's body (after its docstring)."""
+    """The answer lines of every hidden check's body (after its docstring), but those its stage
+    gives students anyway (given_text: e.g. a line of kit_helpers/, which they install)."""
     from ..checks.registry import list_checks
 
     found = []
     for number, functions in list_checks().items():
+        given = given_text(number)
         for function, checks in functions.items():
             for check in (c for c in checks if not c.visible):
                 source = textwrap.dedent(inspect.getsource(check.run))
@@ -115,7 +120,7 @@ def hidden_check_lines() -> list[AnswerLine]:
                 body = node.body[1:] if isinstance(getattr(node.body[0], "value", None), ast.Constant) else node.body
                 lines = source.splitlines(keepends=True)[body[0].lineno - 1: body[-1].end_lineno]
                 found += [AnswerLine("hidden check", number, f"{function}/{check.name}", text)
-                          for text in meaningful("".join(lines))]
+                          for text in meaningful("".join(lines)) if squeeze(text) not in given]
     return found
 
 

@@ -13,7 +13,8 @@ check looks at: the values returned, the shapes, which arguments changed...) and
 says what is wrong when the student's features are not the reference's:
 
     returns(rtol, atol, exact, integers)  the value returned equals the reference's (up to rounding)
-    keeps_inputs                          no argument is changed in place
+    keeps_inputs(rtol, atol)              no argument is changed in place (or, with a tolerance, each
+                                          changed array is put back, up to it)
     kink                                  like returns, but where the input is 0 either 0 or 1 is right
     columns_sum_to_one(atol)              every column sums to 1, every entry in [0, 1]
     shapes(floats)                        the arrays returned have the reference's shapes
@@ -223,17 +224,37 @@ class Returns(Rule):
 
 
 class KeepsInputs(Rule):
-    """No argument is changed in place (the kit's `unchanged`)."""
+    """No argument is changed in place (the kit's `unchanged`); with rtol/atol, an array argument may
+    be changed in the call and put back up to that tolerance (restored by arithmetic, x[i] -= h)."""
 
     name = "keeps_inputs"
 
+    def __init__(self, tolerances: Tolerances, *, rtol: float | None = None, atol: float | None = None) -> None:
+        super().__init__(tolerances)
+        self.rtol, self.atol = rtol, atol
+
     def features(self, call: Call, outcome: Outcome) -> Any:
-        return sorted(outcome.mutated)
+        if self.rtol is None and self.atol is None:
+            return sorted(outcome.mutated)
+        labels = {call.label(index): value for index, value in enumerate(call.args)}
+        labels.update(call.kwargs)
+        return sorted(label for label, after in outcome.mutated.items()
+                      if not self._restored(labels.get(label, MISSING), after))
+
+    def _restored(self, before: Any, after: Any) -> bool:
+        if not isinstance(before, np.ndarray) or not isinstance(after, np.ndarray) or before.shape != after.shape:
+            return False
+        with np.errstate(all="ignore"):
+            return bool(np.allclose(after, before, rtol=self.rtol or 0.0, atol=self.atol or 0.0))
 
     def problem(self, expected: Any, got: Any, call: Call) -> "Problem | None":
         extra = [name for name in got if name not in expected]
         if extra:
             name = extra[0]
+            if self.rtol is not None or self.atol is not None:
+                return Problem(f"it changed {name}: when it returns, {name} must be as it was.",
+                               hint=f"put every entry of {name} you change back to its old value before "
+                                    f"returning; the caller still needs the original.")
             return Problem(f"it changed its input {name} in place.",
                            hint=f"leave {name} as it is and compute a new array; the caller still needs the original.")
         return None
@@ -536,8 +557,11 @@ class SmallNumbers(Rule):
         value = outcome.value
         if not isinstance(value, dict):
             return {"type": type(value).__name__}
-        return {"keys": sorted(str(key) for key in value),
-                "large": sorted(str(key) for key, number in value.items() if not _small(number, self.below))}
+        large = {str(key): number for key, number in value.items() if not _small(number, self.below)}
+        # the large numbers themselves too: the kit's message shows them, and which mistake they
+        # come from depends on them (an error of 1 everywhere, of 1/3 everywhere...)
+        return {"keys": sorted(str(key) for key in value), "large": sorted(large),
+                "numbers": [[key, _number(large[key])] for key in sorted(large)]}
 
     def problem(self, expected: Any, got: Any, call: Call) -> "Problem | None":
         if "keys" not in got:
@@ -550,15 +574,25 @@ class SmallNumbers(Rule):
         return None
 
     def same(self, a: Any, b: Any) -> bool:
-        return a == b
+        if {k: v for k, v in a.items() if k != "numbers"} != {k: v for k, v in b.items() if k != "numbers"}:
+            return False
+        mine, theirs = a.get("numbers", []), b.get("numbers", [])
+        return len(mine) == len(theirs) and all(
+            x == y if x is None or y is None else bool(np.isclose(x, y, rtol=1e-3, atol=0.0, equal_nan=True))
+            for (_, x), (_, y) in zip(mine, theirs))
+
+
+def _number(value: Any) -> "float | None":
+    """`value` as a Python float (a number or a 1-element array), else None."""
+    try:
+        return float(np.asarray(value, dtype=float).reshape(()))
+    except (TypeError, ValueError):
+        return None
 
 
 def _small(number: Any, below: float) -> bool:
-    try:
-        value = float(np.asarray(number).reshape(()))
-    except (TypeError, ValueError):
-        return False
-    return 0 <= value < below
+    value = _number(number)
+    return value is not None and 0 <= value < below
 
 
 def _structure_problem(expected: Any, got: Any) -> "Problem | None":

@@ -24,8 +24,8 @@ outcome with the reference's. At the first difference the message is the kit's
 message of the recorded mistake whose features the student's outcome has, with the
 student's own values where the kit's message shows what was returned; otherwise a
 message in the kit's layout from the rule. An exception of the student's code is
-reported with the line that raised it; the stub's NotImplementedError as the one
-line "... is not written yet".
+reported with the line that raised it and the sealed grader's hint for it
+(raised_hints.py); the stub's NotImplementedError as the one line "... is not written yet".
 """
 
 import contextlib
@@ -48,7 +48,8 @@ from typing import Any
 import numpy as np
 
 from . import rules, values
-from .shape_errors import shapes_on_line
+from .raised_hints import explain_raised
+from .shape_errors import array_shapes_on_line, format_shapes
 from .show import show
 
 #: where the recorded data lives (beside this file; the kit points it at grader/student's copy)
@@ -253,20 +254,32 @@ class Replay:
         return self.error(problem.text, called=call.shown, returned=returned, expected=expected, hint=problem.hint)
 
     def recognise(self, failure: Failure) -> "dict | None":
-        """The recorded mistake whose outcome has the student's features up to this failure, if any."""
+        """The recorded mistake whose outcome has the student's features up to this failure, if any.
+
+        A mistake that failed a rule across the calls may have made fewer calls than the
+        reference (the kit's check stopped at the call that showed it, e.g. the second of
+        init_params' three): the student's features are then taken over as many calls.
+        """
         for mistake in self.recorded.get("mistakes", []):
             if mistake["failed"] != [failure.rule, failure.call]:
                 continue
+            count = mistake.get("calls", len(self.calls))
+            if failure.call is None and not 0 < count <= len(self.calls):
+                continue
             features = [self.decode(tree) for tree in mistake["features"]]
-            if all(self._same(number, features[number], failure) for number in range(len(self.rules))):
+            if all(self._same(number, features[number], failure, count) for number in range(len(self.rules))):
                 return mistake
         return None
 
-    def _same(self, number: int, recorded: Any, failure: Failure) -> bool:
+    def _same(self, number: int, recorded: Any, failure: Failure, count: int) -> bool:
         rule, mine = self.rules[number], self.features[number]
         if rule.across:
-            return mine is None or rule.same(recorded, mine)
-        last = failure.call if failure.call is not None else len(self.calls) - 1
+            if mine is None:
+                return True
+            if failure.call is None and count < len(self.calls):  # the mistake's calls only
+                mine = rule.features(self.calls[:count], self.outcomes[:count])
+            return rule.same(recorded, mine)
+        last = failure.call if failure.call is not None else count - 1
         if len(recorded) <= last or len(mine) <= last:
             return False
         return all(rule.same(recorded[index], mine[index]) for index in range(last + 1))
@@ -310,9 +323,10 @@ class Replay:
             where = {"file": frame.filename, "line": frame.lineno, "function": frame.name,
                      "code": (frame.line or linecache.getline(frame.filename, frame.lineno) or "").strip()}
         try:
-            shapes = shapes_on_line(error, is_learner_file)
+            shapes = {str(operand): tuple(int(n) for n in shape)
+                      for operand, shape in array_shapes_on_line(error, is_learner_file).items()}
         except Exception:
-            shapes = None
+            shapes = {}
         try:
             message = str(error)
         except Exception:
@@ -333,19 +347,22 @@ class Replay:
                                  f"{missing}() first.", function=name)
         kind, message = facts["type"], facts["message"]
         lines = [f"{label}, {name}(): raised {kind}: {message}", f"  called:   {call.shown}"]
-        where = facts.get("where")
+        where, line = facts.get("where"), None
         if where:
             code = f": {where['code']}" if where.get("code") else ""
-            lines.append(f"  raised at: {self.cell_of(where)}, line {where['line']}, in {where['function']}(){code}")
-        if kind == "ValueError" and ("broadcast" in message or "aligned" in message or "mismatch" in message):
-            lines.append("  hint:     array shapes do not fit: write the shape of every array next to the line "
-                         "(see the shapes at the top of this notebook)")
-            if facts.get("shapes"):
-                lines.append(f"  shapes:   on that line, {facts['shapes']}")
+            line = f"{self.cell_of(where)}, line {where['line']}, in {where['function']}(){code}"
+            lines.append(f"  raised at: {line}")
+        shapes = facts.get("shapes") or {}
+        explanation = explain_raised(kind, message, line, shapes)  # the sealed grader's own hint
+        if explanation.mistake or explanation.hint:
+            lines.append(f"  hint:     {for_a_notebook(explanation.mistake or explanation.hint)}")
+        if explanation.show_shapes and format_shapes(shapes):
+            lines.append(f"  shapes:   on that line, {format_shapes(shapes)}")
         if outcome.warnings:
             lines.append(f"  note:     NumPy warned during that call: {outcome.warnings[0]}")
         lines.append(f"  check:    {self.recorded['name']} - {self.recorded['description']}")
-        return GradingError("\n".join(lines), function=name, check=self.recorded["name"])
+        return GradingError("\n".join(lines), function=name, check=self.recorded["name"],
+                            mistake=explanation.mistake)
 
     def cell_of(self, where: dict) -> str:
         """"its cell" for the checked function's own cell, else the cell of the function that raised."""
@@ -425,6 +442,12 @@ _MISSING = object()
 
 
 # ------------------------------------------------------------------ helpers
+def for_a_notebook(text: str) -> str:
+    """A kit's hint worded for a notebook, as the sealed grader words it (grading/frontends/notebooks.py)."""
+    return (text.replace("the README's shape table", "the shapes at the top of this notebook")
+                .replace("the equations in the README", "the equations at the top of this notebook"))
+
+
 def _materialise(value: Any) -> Any:
     """Generators and ranges become lists (a list of batches written with `yield` is still a list)."""
     if isinstance(value, (types.GeneratorType, range, map, filter, zip)):
@@ -473,13 +496,15 @@ def _value_at(outcome: rules.Outcome, path: list) -> Any:
     return value
 
 
-def _convert(value: Any, how: "str | None") -> Any:
+def _convert(value: Any, how: "str | list | None") -> Any:
     if how == "float":
         return float(np.asarray(value).reshape(()))
     if how == "array":
         return np.asarray(value)
     if how == "arrays":
         return [np.asarray(item) for item in value]
+    if isinstance(how, list) and how[:1] == ["floats"]:  # a dict of numbers, as floats, in the kit's order
+        return {key: float(np.asarray(value[key]).reshape(())) for key in how[1]}
     return value
 
 

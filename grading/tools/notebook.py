@@ -37,8 +37,8 @@ from typing import Any
 
 from kit_helpers import atomic_write
 
-from ..mine import find_exercises, forget_stage_folders, forget_stage_modules, use_my_files
-from ..running.loading import CAPSTONE, earlier_stages
+from ..mine import find_exercises, forget_stage_folders, forget_stage_modules
+from ..running.program import CAPSTONE, builds_on_text, earlier_stages, own_stages
 from ..stages import Stage, get_stage
 from .isolated import DEFAULT_TIME_LIMIT, grade_stage
 from .stage_results import DONE, PASSED, StageResult
@@ -98,9 +98,21 @@ class StageChecks:
         if result.problem:
             return CheckResult(result.problem, False)
         found = next(r for r in result.functions if r.function == function)
-        if found.status == PASSED:
-            return CheckResult(f"{self.stage.label}, {function}(): all {found.total} checks pass.", True)
-        return CheckResult(found.message or f"{self.stage.label}, {function}(): {found.status}.", False)
+        name = f"{self.stage.label}, {function}()"
+        if found.is_core and found.status != PASSED:
+            return CheckResult(found.message or f"{name}: {found.status}.", False)
+        if not found.bonus_total:
+            return CheckResult(f"{name}: all {found.total} checks pass.", True)
+        if found.bonus_status != PASSED:  # the core passes (or there is none): the optional bonus part is next
+            bonus = found.bonus_message or f"{name}: its bonus checks: {found.bonus_status}."
+            if not found.is_core:  # plot_history: bonus checks only
+                return CheckResult(bonus, False)
+            return CheckResult(f"{name}: all {found.total} checks pass; the optional bonus checks, "
+                               f"{found.bonus_passed} of {found.bonus_total} passing so far:\n{bonus}", True)
+        if not found.is_core:  # plot_history: bonus checks only
+            return CheckResult(f"{name}: all {found.bonus_total} bonus checks pass.", True)
+        return CheckResult(f"{name}: all {found.total} checks pass (and all {found.bonus_total} bonus checks).",
+                           True)
 
     def passes(self, *functions: str) -> bool:
         """True when each of `functions` (default: the whole stage) passes all its checks; prints nothing."""
@@ -128,9 +140,10 @@ def setup(stage: "Stage | str", exercises: "str | os.PathLike | None" = None, *,
           time_limit: float = DEFAULT_TIME_LIMIT) -> StageChecks:
     """Make `from <stage module> import ...` import the learner's file as the stage's tests see it.
 
-    For the capstone every stage folder goes on sys.path (its imports reach the learner's own
-    files of stages 01-04); for another stage only its folder does, and the stages before it
-    are the reference modules (as under pytest, each stage graded on its own).
+    The stage's folder goes on sys.path, and so do the folders of the stages it builds on
+    (Stage.builds_on: the capstone's imports reach the learner's own files of stages 01-04,
+    the gradient check's those of 01-03); every other earlier stage is the reference module
+    (as under pytest, each stage graded on its own).
 
     Args:
         stage: the stage of the notebook.
@@ -143,13 +156,13 @@ def setup(stage: "Stage | str", exercises: "str | os.PathLike | None" = None, *,
     """
     stage = get_stage(stage)
     folder = find_exercises(exercises).resolve()
-    if stage.number == CAPSTONE:
-        use_my_files(folder)
-    else:
-        forget_stage_folders()
-        sys.path.insert(0, str(folder / stage.folder))
-        forget_stage_modules()
-        for earlier in earlier_stages(stage):
+    own = [stage, *own_stages(stage)]
+    forget_stage_folders()
+    for mine in own:
+        sys.path.insert(0, str(folder / mine.folder))
+    forget_stage_modules()
+    for earlier in earlier_stages(stage):
+        if earlier not in own:
             sys.modules[earlier.module] = importlib.import_module(earlier.reference_module)
     return StageChecks(stage, folder, time_limit)
 
@@ -257,6 +270,21 @@ if check.passes("gradient_descent"):
 else:
     print("This cell waits for gradient_descent(): check() above says what is missing.")
 ''')],
+    "06": [(
+        "Your gradient check of YOUR backprop (your files of stages 01-03) on a small random network "
+        "(errors below 1e-7: your backward_prop agrees with the numerical gradient):",
+        '''
+if check.passes("numerical_gradient", "relative_error", "check_backprop"):
+    rng = np.random.default_rng(0)
+    W1, b1 = rng.standard_normal((3, 4)), rng.standard_normal((3, 1))
+    W2, b2 = rng.standard_normal((10, 3)), rng.standard_normal((10, 1))
+    X, Y = rng.random((4, 5)), rng.integers(0, 10, size=5)
+    for name, error in check_backprop(W1, b1, W2, b2, X, Y).items():
+        print(f"{name}: relative error {error:.1e}")
+else:
+    print("This cell waits for numerical_gradient(), relative_error() and check_backprop(): "
+          "check() above says what is missing.")
+''')],
     "05": [(
         "Your network, trained by your own functions on the bundled sample (10 epochs, a few "
         "seconds), and your `plot_history` of it:",
@@ -291,8 +319,8 @@ def build_notebook(stage: "Stage | str") -> dict[str, Any]:
     learner_file = f"{stage.module}.py"
     functions = ", ".join(stage.functions)
     first = stage.functions[0]
-    own = ("Its imports of stages 01-04 are your own files, as in the stage's tests."
-           if stage.number == CAPSTONE else
+    own = (f"Its imports of stages {builds_on_text(stage)} are your own files, as in the stage's tests."
+           if stage.builds_on else
            "Its imports of earlier stages get the reference functions, as in the stage's tests, so it "
            "does not matter whether those stages are done.")
     cells = [_markdown(f'''
