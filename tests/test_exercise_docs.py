@@ -56,7 +56,7 @@ def test_the_kits_readme_shows_the_learners_own_network_and_the_two_set_ups() ->
     text = (REPO_ROOT / "README.md").read_text()
     top = text.split("\n## ")[0]
     # the two commands CI runs (.ci/run) stay at the top
-    assert '.venv/bin/pip install -e ".[grader]"' in top and ".venv/bin/python -m pytest " in top
+    assert '.venv/bin/pip install -e ".[grader,dask]"' in top and ".venv/bin/python -m pytest " in top
     for fragment in ("pip install --no-compile -e .", "python -m pytest exercises/01_activations",
                      "from grading.mine import network", "mnist-kit train --mine", "mnist-kit compare",
                      "mnist-kit notebook 03", "mnist-kit hint 03 backward_prop"):
