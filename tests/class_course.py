@@ -45,6 +45,19 @@ _loading.LOAD_TIME_LIMIT = {load}
 """
 
 
+def gradebook_scores(db: Path) -> dict[tuple[str, str], tuple[float, float]]:
+    """{(student, assignment): (score, max_score)} for every submission in the gradebook file `db`."""
+    from nbgrader.api import Gradebook
+
+    table = {}
+    with Gradebook(f"sqlite:///{db}", "mnist-kit") as gradebook:
+        for assignment in gradebook.assignments:
+            for submission in assignment.submissions:
+                table[(submission.student.id, assignment.name)] = (float(submission.score),
+                                                                   float(submission.max_score))
+    return table
+
+
 class Course:
     """A throwaway copy of grader/ and the environment nbgrader and mnist-kit run in."""
 
@@ -120,15 +133,7 @@ class Course:
 
     def scores(self) -> dict[tuple[str, str], tuple[float, float]]:
         """{(student, assignment): (score, max_score)} for every submission in the gradebook."""
-        from nbgrader.api import Gradebook
-
-        table = {}
-        with Gradebook(f"sqlite:///{self.gradebook()}", "mnist-kit") as gradebook:
-            for assignment in gradebook.assignments:
-                for submission in assignment.submissions:
-                    table[(submission.student.id, assignment.name)] = (float(submission.score),
-                                                                       float(submission.max_score))
-        return table
+        return gradebook_scores(self.gradebook())
 
     def cell_scores(self) -> dict[tuple[str, str, str], tuple]:
         """{(student, assignment, grade id): (score, auto_score, needs_manual_grade)}, and for each

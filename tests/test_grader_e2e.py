@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import pytest
+from class_course import gradebook_scores
 
 import solutions.activations
 from grading.build.notebooks import BONUS_POINTS, POINTS
@@ -309,15 +310,7 @@ class Course:
 
     def gradebook_scores(self) -> dict[tuple[str, str], tuple[float, float]]:
         """(student, assignment) -> (score, max_score), read from gradebook.db."""
-        from nbgrader.api import Gradebook
-
-        table = {}
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", "mnist-kit") as gradebook:
-            for assignment in gradebook.assignments:
-                for submission in assignment.submissions:
-                    table[(submission.student.id, assignment.name)] = (float(submission.score),
-                                                                       float(submission.max_score))
-        return table
+        return gradebook_scores(self.root / "gradebook.db")
 
     def scores(self, csv_name: str) -> dict[tuple[str, str], tuple[float, float]]:
         with open(self.root / csv_name, newline="") as file:

@@ -441,3 +441,40 @@ def test_the_other_kinds_of_walls_still_keep_the_reference_out_of_reach(kind: st
         assert not readable and "user namespace with no capabilities" in report
     else:  # without namespaces the files stay readable by path, and the report says so
         assert readable and "every file this user can read" in report
+
+
+def test_packages_installed_under_tmp_are_seen_and_survive_the_clean_up(tmp_path: Path, monkeypatch) -> None:
+    """A kit cloned into `mktemp -d` has its virtual environment under /tmp, where the worker mounts
+    its own empty /tmp: the packages are bound on top of it, stay there when a reset empties /tmp,
+    and the folders that lead to them are not the learner's to write."""
+    _require_namespaces()
+    if not str(tmp_path).startswith("/tmp/"):
+        pytest.skip(f"pytest's temporary folder {tmp_path} is not under /tmp")
+    site = tmp_path / "site-packages"
+    (site / "extra_pkg").mkdir(parents=True)
+    (site / "extra_pkg" / "__init__.py").write_text("VALUE = 42\n")
+    installed = launch.learner_package_files()
+    monkeypatch.setattr(launch, "learner_package_files", lambda: (*installed, site / "extra_pkg"))
+    attack = f"""
+        import os
+        import extra_pkg
+
+        def attack():
+            left = sorted(os.listdir("/tmp/leftover")) if os.path.exists("/tmp/leftover") else None
+            os.makedirs("/tmp/leftover", exist_ok=True)
+            open("/tmp/leftover/note", "w").write("from the last student")
+            try:
+                open({str(tmp_path / 'planted')!r}, "w").write("x")
+                planted = "written"
+            except OSError as error:
+                planted = type(error).__name__
+            return [extra_pkg.VALUE, left, planted]
+    """
+    with Sandbox(Limits(memory_bytes=768 << 20, processes=48, file_bytes=8 << 20, disk_bytes=32 << 20,
+                        tmp_bytes=8 << 20)) as box:
+        first = run(box, attack)
+        box.reset()
+        second = run(box, attack)
+    assert first.kind == "returned" and first.value == [42, None, "PermissionError"], first
+    assert second.kind == "returned" and second.value == [42, None, "PermissionError"], second  # /tmp emptied
+    assert not (tmp_path / "planted").exists()

@@ -143,6 +143,17 @@ def _new_root(libc: ctypes.CDLL, config: dict) -> None:
     root = config["root"]
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
     _mount(libc, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
+    # the writable folders first, the binds after them: a virtual environment that lives under
+    # /tmp (a clone made with `mktemp -d`) is bound on top of the worker's own /tmp, at the same
+    # path as outside (what NumPy imported before the pivot keeps working); the zygote's clean-up
+    # of /tmp leaves those binds and the folders that lead to them alone
+    owner = f"uid={config.get('uid', 0)},gid={config.get('gid', 0)}" if config["namespaces"] == "root" else ""
+    for folder, size, mode in ((config["work"], config["disk_bytes"], "0700"), (config["tmp"], config["tmp_bytes"], "1777"),
+                               ("/dev/shm", config["tmp_bytes"], "1777")):
+        os.makedirs(root + folder, exist_ok=True)
+        options = ",".join(filter(None, [f"size={size}", f"mode={mode}", owner if folder == config["work"] else ""]))
+        _mount(libc, "tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV, options)
+    old_umask = os.umask(0o022)  # the folders leading to a bind: not writable by the learner's uid
     emptied = []
     for source, inside, kind in config["binds"]:
         target = root + inside
@@ -164,17 +175,12 @@ def _new_root(libc: ctypes.CDLL, config: dict) -> None:
         _mount(libc, None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     for target in emptied:
         _mount(libc, None, target, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    os.umask(old_umask)
     os.makedirs(root + "/dev", exist_ok=True)
     for device in DEVICES:
         target = f"{root}/dev/{device}"
         open(target, "a").close()
         _mount(libc, f"/dev/{device}", target, None, MS_BIND)
-    owner = f"uid={config.get('uid', 0)},gid={config.get('gid', 0)}" if config["namespaces"] == "root" else ""
-    for folder, size, mode in ((config["work"], config["disk_bytes"], "0700"), (config["tmp"], config["tmp_bytes"], "1777"),
-                               ("/dev/shm", config["tmp_bytes"], "1777")):
-        os.makedirs(root + folder, exist_ok=True)
-        options = ",".join(filter(None, [f"size={size}", f"mode={mode}", owner if folder == config["work"] else ""]))
-        _mount(libc, "tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV, options)
     os.makedirs(root + "/proc", exist_ok=True)
     _mount(libc, "proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.makedirs(root + "/.old", exist_ok=True)

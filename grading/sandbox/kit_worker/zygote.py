@@ -41,6 +41,16 @@ class Zygote:
         self.is_init = os.getpid() == 1
         self.kernels: list[int] = []
         self.count = 0
+        # binds inside the writable folders (a virtual environment under /tmp): kept by the clean-up
+        writable = [folder for folder in (self.work, config.get("tmp")) if folder]
+        self.kept = {inside for _, inside, _ in config.get("binds") or []
+                     if any(inside.startswith(folder + "/") for folder in writable)}
+        self.leading: set[str] = set()  # the folders between a writable folder and a kept bind
+        for kept in self.kept:
+            parent = os.path.dirname(kept)
+            while parent not in writable and parent != "/":
+                self.leading.add(parent)
+                parent = os.path.dirname(parent)
         self._fresh_folders()
 
     # ------------------------------------------------------------ the loop
@@ -135,10 +145,20 @@ class Zygote:
     def _fresh_folders(self) -> None:
         for folder in (self.work, self.config.get("tmp")):
             if folder and os.path.isdir(folder):
-                for entry in os.listdir(folder):
-                    _remove(os.path.join(folder, entry))
+                self._empty(folder)
         for sub in ("scratch", ".matplotlib"):
             os.makedirs(os.path.join(self.work, sub), exist_ok=True)
+
+    def _empty(self, folder: str) -> None:
+        """Remove everything in `folder` but the kept binds and the folders that lead to them."""
+        for entry in os.listdir(folder):
+            path = os.path.join(folder, entry)
+            if path in self.kept:
+                continue
+            if path in self.leading:
+                self._empty(path)
+            else:
+                _remove(path)
 
     def _inside_scratch(self, relative: object) -> str:
         if not isinstance(relative, str) or "\0" in relative or os.path.isabs(relative):
