@@ -256,8 +256,9 @@ def test_a_wrong_numerical_gradient_fails_check_backprop_too(tmp_path: Path) -> 
     module = load_learner_module("06", exercises_dir=make_tree(tmp_path, {"06": text}) / "exercises")
     with pytest.raises(GradingError, match="divide by 2h"):
         run_checks("06", "numerical_gradient", module)
-    with pytest.raises(GradingError, match=r"check_backprop\(\): it reports errors of W1: 0\.33"):
+    with pytest.raises(GradingError, match=r"check_backprop\(\): it reports errors of W1: 0\.33") as caught:
         run_checks("06", "check_backprop", module)
+    assert "YOUR numerical_gradient (this stage)" in str(caught.value) and "fix it first" in str(caught.value)
 
 
 # ----------------------------------------------------------------- bonus checks

@@ -31,7 +31,8 @@ DEFAULT_H = inspect.signature(ref.numerical_gradient).parameters["h"].default
 #: the student edition's replay of "the arrays given are as they were" (restored by arithmetic is fine),
 #: as _expect_restored and _expect_errors tell it: np.allclose(after, before, rtol=1e-12, atol=1e-14)
 RESTORED = "keeps_inputs(rtol=1e-12, atol=1e-14)"
-EARLIER = ("check_backprop runs YOUR forward_prop, cross_entropy and backward_prop (stages 01-03): if "
+EARLIER = ("check_backprop runs YOUR numerical_gradient (this stage) and YOUR forward_prop, cross_entropy and "
+           "backward_prop (stages 01-03): if numerical_gradient's own checks fail too, fix it first; if "
            "`python -m pytest exercises/06_gradient_check` also reports an unfinished earlier stage, your "
            "gradient check may be right and your backprop wrong - finish that stage first")
 
