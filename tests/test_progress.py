@@ -224,3 +224,27 @@ def test_every_function_has_the_test_that_progress_names() -> None:
         for function in stage.functions:
             if grading.checks_for(stage, function, bonus=True):
                 assert f"@bonus\ndef test_bonus_{function}():\n    grade_bonus(__file__, \"{function}\")" in suite
+
+
+def test_events_read_while_the_child_writes_are_never_overwritten() -> None:
+    """The child's stdout shares its file offset with the reader here: reading as lines arrive must
+    not move the child's writes back over lines not read yet (train --mine once named stage 03 for
+    stage 04's results after such a race)."""
+    count = 20_000
+    writer = ("import sys\n"
+              f"for n in range({count}):\n"
+              "    sys.stdout.write(f'{n:06d} ' + 'x' * (n % 50) + '\\n'); sys.stdout.flush()\n")
+    file = isolated.new_event_file()
+    child = subprocess.Popen([sys.executable, "-c", writer], stdout=file)
+    lines, offset = [], 0
+    try:
+        while child.poll() is None:
+            got, offset = isolated.complete_lines(file, offset)
+            lines += got
+        got, offset = isolated.complete_lines(file, offset)
+        lines += got
+    finally:
+        child.kill()
+        child.wait()
+        file.close()
+    assert [line.split()[0] for line in lines] == [f"{n:06d}" for n in range(count)]

@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..running.loading import CAPSTONE
 from .stage_results import FAILING, NOT_RUN, TIMED_OUT, FunctionResult, StageResult, not_run, unfinished
@@ -36,6 +36,24 @@ STARTUP_LIMIT = 120.0
 POLL_SECONDS = 0.02
 
 Event = dict[str, Any]
+
+
+def new_event_file() -> BinaryIO:
+    """The file a child writes its events to (its stdout), and this process reads as they come."""
+    return tempfile.TemporaryFile()
+
+
+def complete_lines(file: BinaryIO, offset: int) -> tuple[list[str], int]:
+    """The complete lines of `file` from byte `offset` on, and the offset after the last of them.
+
+    Read with os.pread, which leaves the file offset alone: the child's file descriptor shares
+    that offset, so a seek and read here would move the child's next write (onto lines not read
+    yet, or past bytes this process then never sees).
+    """
+    size = os.fstat(file.fileno()).st_size
+    data = os.pread(file.fileno(), size - offset, offset) if size > offset else b""
+    complete = data[: data.rfind(b"\n") + 1]
+    return complete.decode("utf-8", errors="replace").splitlines(), offset + len(complete)
 
 
 class _Grader:
@@ -54,7 +72,7 @@ class _Grader:
         self.current: Stage | None = None
         self.current_since = 0.0
         self.started = time.monotonic()
-        self._file = tempfile.TemporaryFile()
+        self._file = new_event_file()
         self._read = 0
         self._ready = False
         env = dict(os.environ)
@@ -66,11 +84,8 @@ class _Grader:
 
     def read_events(self) -> None:
         """Take in the complete lines the child has written since the last call."""
-        self._file.seek(self._read)
-        data = self._file.read()
-        complete = data[: data.rfind(b"\n") + 1]
-        self._read += len(complete)
-        for line in complete.decode("utf-8", errors="replace").splitlines():
+        lines, self._read = complete_lines(self._file, self._read)
+        for line in lines:
             try:
                 event = json.loads(line)
             except json.JSONDecodeError:
