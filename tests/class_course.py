@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from curriculum_trees import expectations, graded_function
+
 from grading.build.stubs import SolutionBlock, split_solution_blocks
 from grading.stages import REPO_ROOT, STAGES, get_stage
 
@@ -242,10 +244,11 @@ def mistake_body(path: Path) -> tuple[str, str, str]:
     """(function, its mistaken body after the docstring, the phrase its `# EXPECT` line names) of a
     mistake file of tests/mistakes/ (a whole learner file, one function wrong)."""
     source = path.read_text(encoding="utf-8")
-    match = re.search(r"^# EXPECT test_(\w+): (.+)$", source, re.MULTILINE)
-    if not match:
+    expected = expectations(path)
+    if not expected:
         raise ValueError(f"{path}: no '# EXPECT test_<function>: <phrase>' line")
-    function, phrase = match[1].removeprefix("bonus_"), match[2].strip()  # test_bonus_save_params: save_params
+    test, phrase = next(iter(expected.items()))
+    function, phrase = graded_function(test), phrase.strip()
     node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == function)
     first = node.body[1] if isinstance(node.body[0], ast.Expr) and len(node.body) > 1 else node.body[0]
     lines = source.splitlines(keepends=True)

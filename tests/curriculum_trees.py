@@ -7,6 +7,7 @@ in a fresh process, from the tree's folder.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,17 @@ from grading.build.stubs import render_learner_file
 TESTS_DIR = Path(__file__).resolve().parent
 MISTAKES_DIR = TESTS_DIR / "mistakes"
 ALTERNATIVES_DIR = TESTS_DIR / "alternatives"
+
+
+def expectations(path: Path) -> dict[str, str]:
+    """{test name: phrase}, in order, from a learner file's `# EXPECT test_x: phrase` header lines
+    (the mistake catalogue, tests/mistakes/, and the wild files, tests/wild/)."""
+    return dict(re.findall(r"^# EXPECT (test_\w+): (.*)$", path.read_text(encoding="utf-8"), re.MULTILINE))
+
+
+def graded_function(test: str) -> str:
+    """The function a stage test grades: test_relu -> relu, test_bonus_save_params -> save_params."""
+    return test.removeprefix("test_").removeprefix("bonus_")
 
 
 def solved_text(stage: Stage) -> str:

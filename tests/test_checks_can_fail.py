@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from curriculum_trees import MISTAKES_DIR, make_tree, solved_text
+from curriculum_trees import MISTAKES_DIR, expectations, graded_function, make_tree, solved_text
 
 from grading import GradingError, LearnerProgram, get_stage, list_checks
 from grading.running.learner_function import LearnerFunction
@@ -21,9 +21,8 @@ def _mistakes() -> list[Path]:
 
 
 def _target(path: Path) -> str:
-    """The function a mistake aims at: the first test its header expects to fail (test_<function>,
-    or test_bonus_<function> for a mistake in an extra)."""
-    return re.search(r"^# EXPECT test_(?:bonus_)?(\w+):", path.read_text(), re.MULTILINE)[1]
+    """The function a mistake aims at: the one graded by the first test its header expects to fail."""
+    return graded_function(next(iter(expectations(path))))
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
-from curriculum_trees import (ALTERNATIVES_DIR, MISTAKES_DIR, make_tree, run_batch, run_pytest,
+from curriculum_trees import (ALTERNATIVES_DIR, MISTAKES_DIR, expectations, make_tree, run_batch, run_pytest,
                               solved_text, suite_tests)
 
 from grading.checks.registry import checks_for
@@ -134,11 +134,6 @@ def _wild_files() -> list[Path]:
     return sorted(WILD_DIR.glob("*/*.py"))
 
 
-def _expectations(path: Path) -> dict[str, str]:
-    """{test name: phrase} from the file's `# EXPECT test_x: phrase` header lines."""
-    return dict(re.findall(r"^# EXPECT (test_\w+): (.*)$", path.read_text(encoding="utf-8"), re.MULTILINE))
-
-
 #: Broken learner files beyond the mistake catalogue: (stage, how to break the solved file,
 #: {test: phrase}). Every test not listed must pass.
 SCENARIOS = {
@@ -210,7 +205,7 @@ def batch_results(tmp_path_factory: pytest.TempPathFactory) -> dict:
             stage = get_stage(path.parent.name)
             name = f"{prefix}{stage.number}_{path.stem}"
             trees[name] = (make_tree(folder / name, {stage.number: path.read_text(encoding="utf-8")}),
-                           stage.folder, _tests_to_run(stage, _expectations(path)))
+                           stage.folder, _tests_to_run(stage, expectations(path)))
     for name, (key, breaks, _) in SCENARIOS.items():
         stage = get_stage(key)
         trees[name] = (make_tree(folder / name, {key: breaks(solved_text(stage))}), stage.folder, None)
@@ -247,7 +242,7 @@ def _assert_outcome(result, expected: dict[str, str], stage_key: str, what: str,
 
 @pytest.mark.parametrize("path", _mistake_files(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_mistake_is_caught_with_a_pointed_message(batch_results: dict, path: Path) -> None:
-    expected = _expectations(path)
+    expected = expectations(path)
     assert expected, f"{path} has no '# EXPECT test_...: phrase' line"
     stage = get_stage(path.parent.name)
     result = batch_results[f"{stage.number}_{path.stem}"]
@@ -259,7 +254,7 @@ def test_mistake_is_caught_with_a_pointed_message(batch_results: dict, path: Pat
 
 @pytest.mark.parametrize("path", _wild_files(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_code_from_the_wild_gets_the_real_cause(batch_results: dict, path: Path) -> None:
-    expected = _expectations(path)
+    expected = expectations(path)
     text = path.read_text(encoding="utf-8")
     assert re.match(r"# MISTAKE: .+\n(# EXPECT test_\w+: .+\n)+(# PASSES test_\w+: .+\n)*# Stage", text), \
         f"{path}: header lines # MISTAKE, # EXPECT test_...: phrase (and # PASSES test_...: why)"
@@ -289,7 +284,7 @@ def test_stage_built_on_own_files_names_the_stage_to_finish(batch_results: dict,
 def test_catalogue_covers_every_function() -> None:
     """Every learner function has at least one mistake aimed at it (at its core test, or its bonus
     test when it has only bonus checks), and every bonus test has one."""
-    targeted = {test for path in _mistake_files() for test in list(_expectations(path))[:1]}
+    targeted = {test for path in _mistake_files() for test in list(expectations(path))[:1]}
     wanted = [test for stage in STAGES for test in suite_tests(stage) if test != "test_earlier_stages_are_done"]
     missing = [test for test in wanted if test not in targeted]
     assert not missing, missing
